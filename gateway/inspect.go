@@ -27,6 +27,9 @@ type Item struct {
 	ContentType string
 	// Upload, when true, makes Body an HTTP request body with ContentType.
 	Upload bool
+	// UseHeaderRecipients makes the To/Cc/Bcc addresses stand in for the
+	// envelope recipients (for saved messages, which have no envelope).
+	UseHeaderRecipients bool
 }
 
 // Inspector runs extract → detect → decide. It is safe for concurrent use.
@@ -61,6 +64,10 @@ func (in *Inspector) Inspect(ctx context.Context, it Item) (*Verdict, error) {
 		// A limit over the whole item makes the item uninspectable.
 		c.parts = append(c.parts, PartReport{Path: "message", Type: "limit", Role: "body", Uninspectable: err.Error()})
 	}
+	rcpts := it.Recipients
+	if it.UseHeaderRecipients && hdr != nil {
+		rcpts = append(append(append(rcpts[:len(rcpts):len(rcpts)], hdr.To...), hdr.Cc...), hdr.Bcc...)
+	}
 	v := &Verdict{Header: hdr, Parts: c.parts, Places: c.places(), Findings: detectors.NewTally()}
 	for _, p := range v.Places {
 		v.Findings.Merge(p.Findings)
@@ -69,7 +76,7 @@ func (in *Inspector) Inspect(ctx context.Context, it Item) (*Verdict, error) {
 		Channel:    it.Channel,
 		Client:     it.Client,
 		Sender:     it.Sender,
-		Recipients: it.Recipients,
+		Recipients: rcpts,
 		Host:       it.Host,
 		Places:     v.Places,
 	})
