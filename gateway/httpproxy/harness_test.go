@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -89,7 +91,10 @@ func startProxy(t *testing.T, mod func(*Config)) *testProxy {
 	pol := rules.Default()
 	insp := &gateway.Inspector{Engine: pol.Engine(), Policy: func() *rules.Policy { return pol }, Limits: extract.DefaultLimits()}
 	ev := &memEvents{}
+	up := upstreamTransport()
+	up.DialContext = loopbackOnly
 	cfg := Config{
+		Upstream:  up,
 		Inspector: insp,
 		Hosts:     func() HostPolicy { return pol },
 		Events:    ev,
@@ -131,7 +136,7 @@ func curl(t *testing.T, proxy string, args ...string) (int, string) {
 	t.Helper()
 	bin := needTool(t, "curl", "curl")
 	out := filepath.Join(t.TempDir(), "out")
-	full := append([]string{"-sS", "--max-time", "20", "-x", "http://" + proxy, "-o", out, "-w", "%{http_code}"}, args...)
+	full := append([]string{"-sS", "--max-time", "20", "-x", "http://" + proxy, "-o", out, "-w", "%{http_code} %{http_connect}"}, args...)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, full...)
@@ -140,10 +145,12 @@ func curl(t *testing.T, proxy string, args ...string) (int, string) {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	body, _ := os.ReadFile(out)
+	// The status of the request, or of the CONNECT when the tunnel was refused.
 	code := 0
-	if s := strings.TrimSpace(stdout.String()); s != "" {
-		for _, c := range s {
-			code = code*10 + int(c-'0')
+	for _, f := range strings.Fields(stdout.String()) {
+		if n, _ := strconv.Atoi(f); n != 0 {
+			code = n
+			break
 		}
 	}
 	if err != nil && code == 0 {
@@ -161,12 +168,27 @@ func fixture(t *testing.T, name string) string {
 	return p
 }
 
+// loopbackOnly dials only loopback addresses, without a DNS lookup: tests
+// (and the browser's background requests) never leave the machine.
+func loopbackOnly(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return nil, fmt.Errorf("test proxy: refusing to dial %s (not loopback)", addr)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, network, addr)
+}
+
 // originTransport trusts the TLS origin's certificate (the upstream side of
 // an intercepted connection).
 func originTransport(o *origin) *http.Transport {
 	pool := x509.NewCertPool()
 	pool.AddCert(o.srv.Certificate())
 	tr := upstreamTransport()
+	tr.DialContext = loopbackOnly
 	tr.TLSClientConfig = &tls.Config{RootCAs: pool}
 	return tr
 }

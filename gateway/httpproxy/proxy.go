@@ -103,6 +103,7 @@ func New(cfg Config) (*Proxy, error) {
 	if gp.Tr == nil {
 		gp.Tr = upstreamTransport()
 	}
+	gp.Logger = zapPrintf{cfg.Log}
 	gp.KeepAcceptEncoding = true
 	gp.ConnectionErrHandler = p.connectionError
 	if cfg.CA != nil {
@@ -235,4 +236,12 @@ func proxyBasicAuth(r *http.Request) (user, pass string, ok bool) {
 	}
 	fake := &http.Request{Header: http.Header{"Authorization": {h}}}
 	return fake.BasicAuth()
+}
+
+// zapPrintf routes goproxy's own messages to the operational log at debug
+// level (they hold host names and errors, never bodies).
+type zapPrintf struct{ log *zap.Logger }
+
+func (z zapPrintf) Printf(format string, v ...any) {
+	z.log.Debug("goproxy: " + strings.TrimSpace(fmt.Sprintf(format, v...)))
 }
