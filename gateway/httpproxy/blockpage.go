@@ -6,9 +6,11 @@ import (
 	"html/template"
 	"io"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/sekisho-dlp/sekisho/detectors"
 	"github.com/sekisho-dlp/sekisho/rules"
 )
 
@@ -55,11 +57,13 @@ section+section{border-top:1px solid #ccc;margin-top:2em}</style></head><body>
 <section lang="ja"><h1>送信をブロックしました</h1>
 <p>宛先: <b>{{.Host}}</b></p>
 <ul>{{range .Reasons}}<li>{{index . 0}}</li>{{end}}</ul>
+{{if .Found}}<p>検出: {{range $i, $f := .Found}}{{if $i}}、{{end}}{{$f.JA}} {{$f.N}} 件{{end}}</p>{{end}}
 <p>{{.FixJA}}</p>
 <p>イベント ID: <span class="id">{{.ID}}</span></p></section>
 <section lang="en"><h2>Blocked by sekisho</h2>
 <p>Destination: <b>{{.Host}}</b></p>
 <ul>{{range .Reasons}}<li>{{index . 1}}</li>{{end}}</ul>
+{{if .Found}}<p>Found: {{range $i, $f := .Found}}{{if $i}}, {{end}}{{$f.N}} × {{$f.EN}}{{end}}</p>{{end}}
 <p>{{.FixEN}}</p>
 <p>Event ID: <span class="id">{{.ID}}</span></p></section>
 </body></html>
@@ -89,8 +93,21 @@ func blockResponse(req *http.Request, id string, reasons []rules.Reason) *http.R
 	}
 	var texts [][2]string
 	var js []reasonJSON
+	type found struct {
+		JA, EN string
+		N      int
+	}
+	var founds []found
+	counted := map[string]bool{}
 	seen := map[string]bool{}
 	for _, r := range reasons {
+		for _, id := range sortedKeys(r.Counts) {
+			if !counted[id] {
+				counted[id] = true
+				ja, en := detectors.DisplayName(id)
+				founds = append(founds, found{ja, en, r.Counts[id]})
+			}
+		}
 		if seen[r.Code] {
 			continue
 		}
@@ -108,7 +125,7 @@ func blockResponse(req *http.Request, id string, reasons []rules.Reason) *http.R
 		ctype = "application/json; charset=utf-8"
 		json.NewEncoder(&body).Encode(blockJSON{Error: "blocked by sekisho", EventID: id, Host: host, Reasons: js, Remedy: howToFixEN})
 	} else {
-		pageTmpl.Execute(&body, map[string]any{"Host": host, "Reasons": texts, "ID": id, "FixJA": howToFix, "FixEN": howToFixEN})
+		pageTmpl.Execute(&body, map[string]any{"Host": host, "Reasons": texts, "Found": founds, "ID": id, "FixJA": howToFix, "FixEN": howToFixEN})
 	}
 	resp := newResponse(req, http.StatusForbidden, ctype, body.Bytes())
 	resp.Header.Set("X-Sekisho-Event", id)
@@ -142,4 +159,13 @@ func newResponse(req *http.Request, status int, ctype string, body []byte) *http
 		Body:          io.NopCloser(bytes.NewReader(body)),
 		ContentLength: int64(len(body)),
 	}
+}
+
+func sortedKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -34,6 +34,9 @@ func TestFormWithMyNumberBlocked(t *testing.T) {
 	if strings.Contains(body, "484238472595") {
 		t.Errorf("the page shows the detected value")
 	}
+	if !strings.Contains(body, "個人番号(マイナンバー) 1 件") || !strings.Contains(body, "1 × My Number") {
+		t.Errorf("the page must say what was found and how many:\n%s", body)
+	}
 	ev := p.events.all()
 	if len(ev) != 1 || ev[0].Verdict != "block" || ev[0].Channel != "http" || !strings.Contains(body, ev[0].ID) {
 		t.Fatalf("want one block event whose id is on the page; got %+v", ev)
