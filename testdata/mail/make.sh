@@ -40,7 +40,7 @@ zip -q -X -P himitsu123 roster-zipcrypto.zip roster-sjis.csv notes.txt
 7z a -bd -bso0 -phimitsu123 roster-7z.7z roster-sjis.csv >/dev/null
 7z a -bd -bso0 -phimitsu123 -mhe=on roster-7z-mhe.7z roster-sjis.csv >/dev/null
 cp roster.csv 名簿.csv; zip -q -X nested-inner.zip 名簿.csv; zip -q -X nested.zip nested-inner.zip notes.txt
-head -c 3000 roster-plain.zip > corrupt.zip
+head -c $(( $(stat -c%s roster-plain.zip) / 2 )) roster-plain.zip > corrupt.zip
 
 soffice --headless --convert-to xlsx --infilter="CSV:44,34,76,1" --outdir . roster.csv >/dev/null 2>&1
 soffice --headless --convert-to pdf --outdir . report.txt >/dev/null 2>&1
@@ -73,5 +73,5 @@ swaks --dump-mail --from tanaka@sample-joho.co.jp --to kakari@city.example.lg.jp
   --h-Subject "roster (zip)" --body "Please find the roster attached." \
   --attach-type application/zip --attach-name roster.zip --attach @roster-plain.zip \
   --h-Date "Wed, 25 Nov 2026 10:00:00 +0900" --h-Message-Id "<swaks-plain-zip@sample-joho.co.jp>" \
-  | sed 's/$/\r/' > "$here/swaks-plain-zip.eml"
+  > "$here/swaks-plain-zip.eml"
 echo "wrote $(ls "$here"/*.eml | wc -l) messages"
