@@ -1,11 +1,760 @@
 package extract
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
+	"net/mail"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-message/textproto"
 )
 
-// message walks an RFC 5322 message. (Placeholder: mime walk goes here.)
-func (w *walker) message(r io.Reader) (*Header, error) {
-	return nil, errors.New("extract: MIME walk not implemented")
+// maxHeaderBytes bounds the top-level header of a message (and of a
+// forwarded message): a larger header makes the message uninspectable.
+const maxHeaderBytes = 1 << 20
+
+// Reasons a MIME part is uninspectable.
+const (
+	reasonDepth           = "depth limit"
+	reasonBrokenBase64    = "broken base64"
+	reasonMalformedHeader = "malformed message header"
+	reasonMalformedMulti  = "malformed multipart"
+	reasonNoBoundary      = "malformed multipart: no boundary"
+	reasonPartial         = "message/partial fragment"
+)
+
+// fileHookKey is the context key of a func(io.Reader, fileInfo) error that
+// replaces w.file for the attachments of a message or upload. Tests use it
+// to see exactly what reaches the file walk; production code never sets it.
+type fileHookKey struct{}
+
+// attach hands an attachment to the file walk.
+func (w *walker) attach(r io.Reader, fi fileInfo) error {
+	if h, ok := w.ctx.Value(fileHookKey{}).(func(io.Reader, fileInfo) error); ok {
+		return h(r, fi)
+	}
+	return w.file(r, fi)
+}
+
+// mimePlace says where the parts of one message go: the top-level message
+// (the body place; each attachment its own place) or a message inside an
+// attachment (a forwarded mail: every part belongs to that attachment).
+type mimePlace struct {
+	prefix     string // path prefix: "" or "attachment[2]/forwarded.eml/"
+	role       Role
+	attachment int // the place, 0 for the body
+	bodies     int // text parts seen in this message
+	atts       int // attachments seen in this message
+}
+
+func (pl *mimePlace) newBody() string {
+	pl.bodies++
+	return pl.prefix + "body[" + strconv.Itoa(pl.bodies) + "]"
+}
+
+// newAttachment numbers the next attachment of this message and returns
+// its path and the place it belongs to.
+func (pl *mimePlace) newAttachment(name string) (path string, place int) {
+	pl.atts++
+	path = pl.prefix + "attachment[" + strconv.Itoa(pl.atts) + "]"
+	if name != "" {
+		path += "/" + name
+	}
+	if pl.attachment == 0 {
+		return path, pl.atts
+	}
+	return path, pl.attachment
+}
+
+// message walks an RFC 5322 message: the Subject first (Path "subject"),
+// then every MIME part in document order. Malformed structure gives
+// uninspectable parts, not errors; an error means the walk itself failed
+// (the reader, the context, a limit, or the visitor).
+func (w *walker) message(r io.Reader) (hdr *Header, err error) {
+	defer recoverParser(&err)
+	src := &stickyReader{r: r}
+	capt := &captureReader{r: src, on: true}
+	lim := &headerLimitReader{r: capt, n: maxHeaderBytes}
+	br := bufio.NewReaderSize(lim, sniffWindow)
+	skipMboxFrom(br)
+	h, herr := textproto.ReadHeader(br)
+	if herr != nil {
+		if src.err != nil && src.err != io.EOF {
+			return nil, fmt.Errorf("extract: read message: %w", src.err)
+		}
+		// Not a message we can parse: scan all of it as text, and say so.
+		all := io.MultiReader(bytes.NewReader(capt.buf), src)
+		capt.on, capt.buf = false, nil
+		p := &Part{Path: "body[1]", Declared: "text/plain", Type: "text/plain", Role: RoleBody,
+			Uninspectable: reasonMalformedHeader}
+		tr, _ := textReader(all, "")
+		if tr == nil {
+			return &Header{}, w.emit(p, nil)
+		}
+		if err := w.emit(p, tr); err != nil {
+			return &Header{}, err
+		}
+		return &Header{}, w.readErr(src)
+	}
+	capt.on, capt.buf = false, nil
+	lim.n = -1
+
+	hdr = summarize(h)
+	pl := &mimePlace{role: RoleBody}
+	if err := w.emitSubject(h, pl); err != nil {
+		return hdr, err
+	}
+	if err := w.entity(h, br, pl, 0, "", "text/plain"); err != nil {
+		return hdr, err
+	}
+	return hdr, w.readErr(src)
+}
+
+// recoverParser turns a panic of a parser (ours or a library's) on hostile
+// input into an error: the walk fails, and so the item fails closed.
+func recoverParser(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("extract: parser panic on malformed input: %v", r)
+	}
+}
+
+// readErr turns a read error of the message source into the walk's error.
+func (w *walker) readErr(src *stickyReader) error {
+	if src.err != nil && src.err != io.EOF {
+		return fmt.Errorf("extract: read message: %w", src.err)
+	}
+	return nil
+}
+
+// messageIn walks r, an RFC 5322 message found inside an attachment (an
+// .eml file, a message/rfc822 part), as part of the place fi describes:
+// its parts get paths under fi.path ("…/forwarded.eml/body[1]") and fi's
+// attachment index. It does not report fi itself. The file walk calls it
+// for files it sniffs as message/rfc822.
+func (w *walker) messageIn(r io.Reader, fi fileInfo) (err error) {
+	defer recoverParser(&err)
+	pl := &mimePlace{prefix: fi.path + "/", role: fi.role, attachment: fi.attachment}
+	if fi.attachment != 0 {
+		pl.role = RoleAttachment
+	}
+	depth := fi.depth + 1
+	hl := &headerLimitReader{r: r, n: maxHeaderBytes}
+	br := bufio.NewReaderSize(hl, sniffWindow)
+	skipMboxFrom(br)
+	h, herr := textproto.ReadHeader(br)
+	if herr != nil {
+		return w.emit(&Part{Path: fi.path, Name: fi.name, Declared: fi.declared, Type: "message/rfc822",
+			Role: pl.role, Attachment: fi.attachment, Depth: depth, Uninspectable: reasonMalformedHeader}, nil)
+	}
+	hl.n = -1
+	if err := w.emitSubject(h, pl); err != nil {
+		return err
+	}
+	return w.entity(h, br, pl, depth, "", "text/plain")
+}
+
+// emitSubject reports the Subject (all Subject fields, one per line).
+func (w *walker) emitSubject(h textproto.Header, pl *mimePlace) error {
+	var subs []string
+	for _, s := range h.Values("Subject") {
+		subs = append(subs, decodeHeaderText(s))
+	}
+	text := strings.Join(subs, "\n")
+	p := &Part{Path: pl.prefix + "subject", Declared: "text/plain", Type: "text/plain", Role: pl.role,
+		Attachment: pl.attachment, Size: int64(len(text))}
+	return w.emit(p, strings.NewReader(text))
+}
+
+// summarize builds the header summary.
+func summarize(h textproto.Header) *Header {
+	hd := &Header{
+		MessageID: strings.Trim(strings.TrimSpace(h.Get("Message-Id")), "<>"),
+		Subject:   decodeHeaderText(h.Get("Subject")),
+	}
+	if from := parseAddresses(h.Get("From")); len(from) > 0 {
+		hd.From = from[0]
+	} else {
+		hd.From = decodeHeaderText(h.Get("From"))
+	}
+	for _, v := range h.Values("To") {
+		hd.To = append(hd.To, parseAddresses(v)...)
+	}
+	for _, v := range h.Values("Cc") {
+		hd.Cc = append(hd.Cc, parseAddresses(v)...)
+	}
+	for _, v := range h.Values("Bcc") {
+		hd.Bcc = append(hd.Bcc, parseAddresses(v)...)
+	}
+	if d := strings.TrimSpace(h.Get("Date")); d != "" {
+		if t, err := mail.ParseDate(d); err == nil {
+			hd.Date = t.Format(time.RFC3339)
+		} else {
+			hd.Date = d
+		}
+	}
+	return hd
+}
+
+// entity walks one MIME entity (the message itself or a part) at depth.
+// num is its MIME part number ("" for the root, "2.1"), defType its type
+// when it has no Content-Type.
+func (w *walker) entity(h textproto.Header, body io.Reader, pl *mimePlace, depth int, num, defType string) error {
+	if err := w.ctx.Err(); err != nil {
+		return err
+	}
+	mediaType, params := defType, map[string]string{}
+	if ct := h.Get("Content-Type"); strings.TrimSpace(ct) != "" {
+		var ok bool
+		mediaType, params, ok = parseParamHeader(ct)
+		if !ok || !strings.Contains(mediaType, "/") {
+			// A type we cannot read: let the file walk sniff the content.
+			mediaType = "application/octet-stream"
+		}
+	}
+	disp, dparams, _ := parseParamHeader(h.Get("Content-Disposition"))
+	name := dparams["filename"]
+	if name == "" {
+		name = params["name"]
+	}
+	name = baseName(name)
+	cte := h.Get("Content-Transfer-Encoding")
+
+	switch {
+	case strings.HasPrefix(mediaType, "multipart/"):
+		return w.multipart(body, mediaType, params, pl, depth, num)
+	case mediaType == "message/rfc822" || mediaType == "message/global":
+		return w.forwarded(body, cte, name, mediaType, pl, depth)
+	}
+
+	isText := strings.HasPrefix(mediaType, "text/") ||
+		strings.HasPrefix(mediaType, "message/") && mediaType != "message/partial"
+	if disp == "attachment" || name != "" || !isText {
+		return w.attachmentPart(body, cte, name, mediaType, pl, depth)
+	}
+	return w.textPart(body, cte, mediaType, params["charset"], params["format"], params["delsp"], pl, depth)
+}
+
+// multipart walks the children of a multipart entity.
+func (w *walker) multipart(body io.Reader, mediaType string, params map[string]string, pl *mimePlace, depth int, num string) error {
+	path := pl.prefix + "mime"
+	if num != "" {
+		path += "[" + num + "]"
+	}
+	cont := func(reason string) error {
+		return w.emit(&Part{Path: path, Declared: mediaType, Type: mediaType, Role: pl.role,
+			Attachment: pl.attachment, Depth: depth, Container: true, Uninspectable: reason}, nil)
+	}
+	if depth > w.lim.MaxDepth {
+		return cont(reasonDepth)
+	}
+	boundary := params["boundary"]
+	if boundary == "" {
+		return cont(reasonNoBoundary)
+	}
+	// The container is not reported, but counts against the part limit.
+	w.parts++
+	if w.parts > w.lim.MaxParts {
+		return fmt.Errorf("%w: more than %d parts", ErrLimit, w.lim.MaxParts)
+	}
+	defType := "text/plain"
+	if mediaType == "multipart/digest" {
+		defType = "message/rfc822"
+	}
+	mr := textproto.NewMultipartReader(body, boundary)
+	for i := 1; ; i++ {
+		if err := w.ctx.Err(); err != nil {
+			return err
+		}
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return cont(reasonMalformedMulti)
+		}
+		child := strconv.Itoa(i)
+		if num != "" {
+			child = num + "." + child
+		}
+		if err := w.entity(p.Header, p, pl, depth+1, child, defType); err != nil {
+			return err
+		}
+	}
+}
+
+// forwarded walks a message/rfc822 part: always an attachment place of its
+// own (or part of the attachment it sits in), its parts under its path.
+func (w *walker) forwarded(body io.Reader, cte, name, mediaType string, pl *mimePlace, depth int) error {
+	if name == "" {
+		name = "forwarded.eml"
+	}
+	path, place := pl.newAttachment(name)
+	p := &Part{Path: path, Name: name, Declared: mediaType, Type: "message/rfc822", Role: RoleAttachment,
+		Attachment: place, Depth: depth, Container: true}
+	if depth+1 > w.lim.MaxDepth {
+		p.Container, p.Uninspectable = false, reasonDepth
+		return w.emit(p, nil)
+	}
+	dec, reason := transferDecoder(cte, body)
+	if reason != "" {
+		p.Container, p.Uninspectable = false, reason
+		return w.emit(p, nil)
+	}
+	if err := w.emit(p, nil); err != nil {
+		return err
+	}
+	return w.messageIn(dec, fileInfo{name: name, path: path, declared: mediaType, role: RoleAttachment,
+		attachment: place, depth: depth})
+}
+
+// attachmentPart hands an attachment to the file walk.
+func (w *walker) attachmentPart(body io.Reader, cte, name, mediaType string, pl *mimePlace, depth int) error {
+	path, place := pl.newAttachment(name)
+	bad := func(reason string) error {
+		return w.emit(&Part{Path: path, Name: name, Declared: mediaType, Type: "application/octet-stream",
+			Role: RoleAttachment, Attachment: place, Depth: depth, Uninspectable: reason}, nil)
+	}
+	if depth > w.lim.MaxDepth {
+		return bad(reasonDepth)
+	}
+	if mediaType == "message/partial" {
+		return bad(reasonPartial)
+	}
+	dec, reason := transferDecoder(cte, body)
+	if reason != "" {
+		return bad(reason)
+	}
+	err := w.attach(dec, fileInfo{name: name, path: path, declared: mediaType,
+		role: RoleAttachment, attachment: place, depth: depth})
+	var te *transferError
+	if errors.As(err, &te) {
+		return bad(te.reason)
+	}
+	return err
+}
+
+// textPart reports an inline text part with its decoded text.
+func (w *walker) textPart(body io.Reader, cte, mediaType, charset, format, delsp string, pl *mimePlace, depth int) error {
+	p := &Part{Path: pl.newBody(), Declared: mediaType, Type: mediaType, Role: pl.role,
+		Attachment: pl.attachment, Depth: depth}
+	if depth > w.lim.MaxDepth {
+		p.Uninspectable = reasonDepth
+		return w.emit(p, nil)
+	}
+	dec, reason := transferDecoder(cte, body)
+	if reason != "" {
+		dec = body // scan what is there, and say it may not be all
+	}
+	br := bufio.NewReaderSize(&stickyReader{r: dec}, sniffWindow)
+	if _, err := br.Peek(sniffWindow); err != nil {
+		var te *transferError
+		if errors.As(err, &te) && reason == "" {
+			reason = te.reason
+		}
+	}
+	tr, why := textReader(br, charset)
+	if why != "" {
+		if reason == "" {
+			reason = why
+		}
+		p.Uninspectable = reason
+		return w.emit(p, nil)
+	}
+	switch {
+	case mediaType == "text/html" || mediaType == "application/xhtml+xml":
+		tr = htmlText(tr)
+	case strings.EqualFold(format, "flowed"):
+		tr = &flowedReader{br: bufio.NewReader(tr), delsp: strings.EqualFold(delsp, "yes"), lineStart: true}
+	}
+	p.Uninspectable = reason
+	return w.emit(p, tr)
+}
+
+// flowedReader undoes format=flowed (RFC 3676): a line ending in a space
+// continues on the next line, so that a number wrapped by the sender's
+// mailer reads as one again. With delsp=yes that space goes too (Japanese
+// text has no spaces between words).
+type flowedReader struct {
+	br        *bufio.Reader
+	delsp     bool
+	lineStart bool
+	out       []byte
+	err       error
+}
+
+func (f *flowedReader) Read(p []byte) (int, error) {
+	for len(f.out) == 0 {
+		if f.err != nil {
+			return 0, f.err
+		}
+		f.step()
+	}
+	n := copy(p, f.out)
+	f.out = f.out[n:]
+	return n, nil
+}
+
+func (f *flowedReader) step() {
+	line, err := f.br.ReadSlice('\n')
+	f.out = f.out[:0]
+	if err == bufio.ErrBufferFull {
+		// A very long line: pass it through as it is.
+		f.out = append(f.out, line...)
+		f.lineStart = false
+		return
+	}
+	if err != nil {
+		f.err = err
+	}
+	if len(line) == 0 {
+		return
+	}
+	content := line
+	eol := ""
+	if bytes.HasSuffix(content, []byte("\n")) {
+		content, eol = content[:len(content)-1], "\n"
+		if bytes.HasSuffix(content, []byte("\r")) {
+			content, eol = content[:len(content)-1], "\r\n"
+		}
+	}
+	if f.lineStart && len(content) > 0 && content[0] == ' ' {
+		content = content[1:] // space-stuffing
+	}
+	f.lineStart = true
+	if eol != "" && len(content) > 0 && content[len(content)-1] == ' ' && string(content) != "-- " {
+		if f.delsp {
+			content = content[:len(content)-1]
+		}
+		f.out = append(f.out, content...)
+		return
+	}
+	f.out = append(f.out, content...)
+	f.out = append(f.out, eol...)
+}
+
+// skipMboxFrom drops an mbox "From " line at the top of a message.
+func skipMboxFrom(br *bufio.Reader) {
+	if b, err := br.Peek(5); err != nil || string(b) != "From " {
+		return
+	}
+	for {
+		_, err := br.ReadSlice('\n')
+		if err != bufio.ErrBufferFull {
+			return
+		}
+	}
+}
+
+// captureReader keeps a copy of what it reads while on, so that a message
+// whose header does not parse can be scanned from its first byte.
+type captureReader struct {
+	r   io.Reader
+	on  bool
+	buf []byte
+}
+
+func (c *captureReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if c.on {
+		c.buf = append(c.buf, p[:n]...)
+	}
+	return n, err
+}
+
+// headerLimitReader fails once more than n bytes are read; n < 0 lifts
+// the limit (after the header is read).
+type headerLimitReader struct {
+	r io.Reader
+	n int64
+}
+
+func (l *headerLimitReader) Read(p []byte) (int, error) {
+	if l.n < 0 {
+		return l.r.Read(p)
+	}
+	if l.n == 0 {
+		return 0, errors.New("extract: message header larger than 1 MiB")
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n -= int64(n)
+	return n, err
+}
+
+// transferError is a transfer-decoding failure found while reading; its
+// reason becomes the part's uninspectable reason.
+type transferError struct{ reason string }
+
+func (e *transferError) Error() string { return "extract: " + e.reason }
+
+// transferDecoder decodes a Content-Transfer-Encoding. An unknown encoding
+// gives a reason (and r undecoded).
+func transferDecoder(cte string, r io.Reader) (io.Reader, string) {
+	switch c := strings.ToLower(strings.Trim(strings.TrimSpace(cte), "\"'")); c {
+	case "", "7bit", "8bit", "binary", "7-bit", "8-bit":
+		return r, ""
+	case "base64":
+		return newBase64Reader(r), ""
+	case "quoted-printable":
+		return &qpReader{src: r}, ""
+	default:
+		return r, "unknown transfer encoding " + safeToken(c)
+	}
+}
+
+// safeToken shortens a header token for a reason string: printable ASCII,
+// at most 40 bytes.
+func safeToken(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s) && b.Len() < 40; i++ {
+		if c := s[i]; c > 0x20 && c < 0x7F {
+			b.WriteByte(c)
+		} else {
+			b.WriteByte('?')
+		}
+	}
+	return b.String()
+}
+
+// base64Reader decodes base64 as a stream, ignoring white space, accepting
+// a missing final padding and padded chunks concatenated (some encoders
+// write them). Anything else fails with transferError "broken base64",
+// after the bytes decoded so far.
+type base64Reader struct {
+	src    io.Reader
+	in     []byte // carry + raw input
+	carry  int    // undecoded characters kept at the start of in
+	padded bool   // the last chunk ended with a padded quantum
+	obuf   []byte
+	out    []byte
+	err    error
+}
+
+const base64Chunk = 48 << 10
+
+func newBase64Reader(r io.Reader) *base64Reader {
+	return &base64Reader{src: r, in: make([]byte, 4+base64Chunk), obuf: make([]byte, (base64Chunk+8)/4*3+3)}
+}
+
+func (d *base64Reader) Read(p []byte) (int, error) {
+	for len(d.out) == 0 {
+		if d.err != nil {
+			return 0, d.err
+		}
+		d.fill()
+	}
+	n := copy(p, d.out)
+	d.out = d.out[n:]
+	return n, nil
+}
+
+func (d *base64Reader) fill() {
+	n, rerr := d.src.Read(d.in[d.carry:])
+	// Strip white space in place.
+	j := d.carry
+	garbage := false
+	for _, c := range d.in[d.carry : d.carry+n] {
+		if c > ' ' {
+			d.in[j] = c
+			j++
+			continue
+		}
+		if c != '\n' && c != '\r' && c != ' ' && c != '\t' && c != '\f' && c != '\v' {
+			garbage = true
+		}
+	}
+	if garbage {
+		d.err = &transferError{reason: reasonBrokenBase64}
+		return
+	}
+	final := rerr != nil
+	clean := d.in[:j]
+	if d.padded && d.carry == 0 {
+		// More padding after a padded quantum that ended the last chunk.
+		for len(clean) > 0 && clean[0] == '=' {
+			clean = clean[1:]
+		}
+	}
+	if len(clean) > 0 {
+		d.padded = false
+	}
+	o, used, broken := decodeBase64Chunk(d.obuf, clean, final)
+	d.out = d.obuf[:o]
+	if broken {
+		d.err = &transferError{reason: reasonBrokenBase64}
+		return
+	}
+	d.carry = copy(d.in, clean[used:])
+	if used > 0 && used == len(clean) && clean[used-1] == '=' {
+		d.padded = true
+	}
+	if final {
+		d.err = rerr
+	}
+}
+
+// decodeBase64Chunk decodes clean (base64 without white space) into dst and
+// returns the bytes written and the characters used; the rest (under four
+// characters) waits for more input unless final.
+func decodeBase64Chunk(dst, clean []byte, final bool) (o, i int, broken bool) {
+	for {
+		rest := clean[i:]
+		eq := bytes.IndexByte(rest, '=')
+		lim := len(rest)
+		if eq >= 0 {
+			lim = eq
+		}
+		nq := lim / 4 * 4
+		if nq > 0 {
+			m, err := base64.StdEncoding.Decode(dst[o:], rest[:nq])
+			o += m
+			if err != nil {
+				return o, i, true
+			}
+			i += nq
+		}
+		if eq < 0 {
+			break
+		}
+		// A quantum with padding: "xx==" or "xxx=".
+		q := clean[i:]
+		pos := eq - nq
+		if pos < 2 {
+			return o, i, true
+		}
+		if len(q) < 4 {
+			if !final {
+				return o, i, false
+			}
+			for _, c := range q[pos:] {
+				if c != '=' {
+					return o, i, true
+				}
+			}
+			m, err := base64.RawStdEncoding.Decode(dst[o:], q[:pos])
+			o += m
+			return o, len(clean), err != nil
+		}
+		m, err := base64.StdEncoding.Decode(dst[o:], q[:4])
+		o += m
+		if err != nil {
+			return o, i, true
+		}
+		i += 4
+		for i < len(clean) && clean[i] == '=' {
+			i++
+		}
+	}
+	if final {
+		left := clean[i:]
+		switch len(left) {
+		case 0:
+		case 1:
+			return o, i, true
+		default:
+			m, err := base64.RawStdEncoding.Decode(dst[o:], left)
+			o += m
+			if err != nil {
+				return o, i, true
+			}
+			i = len(clean)
+		}
+	}
+	return o, i, false
+}
+
+// qpReader decodes quoted-printable leniently: "=XX" is a byte, "=" before
+// a line end a soft break, any other "=" and every other byte literal. It
+// never fails by itself.
+type qpReader struct {
+	src   io.Reader
+	in    []byte // carry + raw input
+	obuf  []byte
+	carry int
+	out   []byte
+	err   error
+}
+
+const (
+	qpChunk    = 32 << 10
+	qpMaxCarry = 80 // "=" followed by this much white space is literal
+)
+
+func (q *qpReader) Read(p []byte) (int, error) {
+	for len(q.out) == 0 {
+		if q.err != nil {
+			return 0, q.err
+		}
+		q.fill()
+	}
+	n := copy(p, q.out)
+	q.out = q.out[n:]
+	return n, nil
+}
+
+func (q *qpReader) fill() {
+	if q.in == nil {
+		q.in = make([]byte, qpMaxCarry+qpChunk)
+		q.obuf = make([]byte, qpMaxCarry+qpChunk)
+	}
+	n, rerr := q.src.Read(q.in[q.carry : q.carry+qpChunk])
+	data := q.in[:q.carry+n]
+	final := rerr != nil
+	o, i := 0, 0
+	dst := q.obuf
+	for i < len(data) {
+		c := data[i]
+		if c != '=' {
+			dst[o] = c
+			o++
+			i++
+			continue
+		}
+		rem := data[i+1:]
+		if len(rem) >= 2 && isHex(rem[0]) && isHex(rem[1]) {
+			dst[o] = unhex(rem[0])<<4 | unhex(rem[1])
+			o++
+			i += 3
+			continue
+		}
+		k := 0
+		for k < len(rem) && (rem[k] == ' ' || rem[k] == '\t') {
+			k++
+		}
+		switch {
+		case k < len(rem) && rem[k] == '\n':
+			i += 1 + k + 1 // soft line break
+			continue
+		case k+1 < len(rem) && rem[k] == '\r' && rem[k+1] == '\n':
+			i += 1 + k + 2
+			continue
+		}
+		undecided := k == len(rem) || rem[k] == '\r' && k+1 == len(rem) || len(rem) == 1 && isHex(rem[0])
+		if undecided && !final && len(rem) < qpMaxCarry {
+			break // wait for more input
+		}
+		if undecided && final && k == len(rem) {
+			i = len(data) // "=" at the very end: a soft break
+			continue
+		}
+		dst[o] = '='
+		o++
+		i++
+		continue
+	}
+	q.out = dst[:o]
+	q.carry = copy(q.in, data[i:])
+	if final {
+		q.out = append(q.out, q.in[:q.carry]...)
+		q.carry = 0
+		q.err = rerr
+	}
 }
