@@ -6,14 +6,47 @@ import "bytes"
 // it cuts: a value longer than this is not a value any detector looks for.
 const maxLine = 64 << 10
 
+// chainDetector is implemented by the built-in digit detectors (My Number,
+// corporate number, phone, card). An Engine cuts each chunk into chains of
+// digit runs once and hands every chain to all of them, instead of letting
+// each scan the text on its own.
+type chainDetector interface {
+	Detector
+	scanChain(st *scanState, c *chain, emit func(Match))
+}
+
+// scanAlone is Scan for a chain detector used outside an Engine.
+func scanAlone(d chainDetector, text []byte, ctx *Context, emit func(Match)) {
+	var st scanState
+	st.begin(text, ctx)
+	for st.tok.next() {
+		if c := &st.tok.c; c.total >= 10 || c.exponentAfter() {
+			d.scanChain(&st, c, emit)
+		}
+	}
+}
+
 // Engine is the set of detectors in force. It is immutable and safe for
 // concurrent use; each part gets its own Scan.
 type Engine struct {
-	dets []Detector
+	dets  []Detector
+	chain []chainDetector // the built-in digit detectors, run on shared chains
+	other []Detector      // every other detector, run on the text
 }
 
-// NewEngine returns an engine running dets in order.
-func NewEngine(dets ...Detector) *Engine { return &Engine{dets: dets} }
+// NewEngine returns an engine running dets. Values are reported in text
+// order per detector; the order between detectors is not specified.
+func NewEngine(dets ...Detector) *Engine {
+	e := &Engine{dets: dets}
+	for _, d := range dets {
+		if cd, ok := d.(chainDetector); ok {
+			e.chain = append(e.chain, cd)
+		} else {
+			e.other = append(e.other, d)
+		}
+	}
+	return e
+}
 
 // Detectors returns the detectors of the engine.
 func (e *Engine) Detectors() []Detector { return e.dets }
@@ -26,6 +59,8 @@ type Scan struct {
 	ctx     Context
 	pending []byte
 	tally   *Tally
+	emit    func(Match)
+	st      scanState
 }
 
 // NewScan starts scanning the part at path (the path is recorded with each
@@ -33,6 +68,8 @@ type Scan struct {
 func (e *Engine) NewScan(path string) *Scan {
 	s := &Scan{e: e, path: path, tally: NewTally()}
 	s.ctx.reset()
+	s.emit = func(m Match) { s.tally.Add(m, s.path) }
+	s.st.tally = s.tally
 	return s
 }
 
@@ -64,17 +101,62 @@ func (s *Scan) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// flushPending scans an over-long line up to a rune boundary.
+// flushPending scans an over-long line up to a point where no value can be
+// cut: between two characters that are neither digits, letters nor
+// separators (so the result does not depend on how the line was written).
+// Without such a point in the last 4 KiB it cuts at a rune boundary.
 func (s *Scan) flushPending() {
-	cut := len(s.pending)
-	for cut > 0 && cut > len(s.pending)-4 && s.pending[cut-1]&0xC0 == 0x80 {
-		cut--
+	p := s.pending
+	cut := safeCut(p, max(0, len(p)-4096))
+	if cut <= 0 {
+		cut = len(p)
+		for cut > 0 && cut > len(p)-4 && p[cut-1]&0xC0 == 0x80 {
+			cut--
+		}
+		if cut > 0 && p[cut-1] >= 0xC0 { // cut before an incomplete lead byte
+			cut--
+		}
 	}
-	if cut > 0 && s.pending[cut-1] >= 0xC0 { // cut before an incomplete lead byte
-		cut--
+	s.scan(p[:cut])
+	s.pending = append(s.pending[:0], p[cut:]...)
+}
+
+// safeCut returns the last offset > floor in p where the character before
+// and the character after are both plain (not part of any value), or -1.
+func safeCut(p []byte, floor int) int {
+	for i := len(p) - 8; i > floor; i-- {
+		if p[i]&0xC0 == 0x80 { // not a rune start
+			continue
+		}
+		if plainAt(p, i) && i >= 3 && plainBefore(p, i) {
+			return i
+		}
 	}
-	s.scan(s.pending[:cut])
-	s.pending = append(s.pending[:0], s.pending[cut:]...)
+	return -1
+}
+
+// plainAt reports a character at p[i] that cannot belong to or introduce a
+// value: kanji, kana other than ー, or ASCII punctuation other than the
+// separators and signs.
+func plainAt(p []byte, i int) bool {
+	b := p[i]
+	if b < 0x80 {
+		return !isLetter(b) && b-'0' > 9 && !bytes.ContainsRune([]byte(" -.+()#:\t"), rune(b))
+	}
+	if b < 0xE3 || b > 0xE9 || i+2 >= len(p) {
+		return false
+	}
+	if b == 0xE3 && (p[i+1] == 0x80 || (p[i+1] == 0x83 && p[i+2] == 0xBC)) {
+		return false // CJK punctuation and spaces, ー
+	}
+	return true
+}
+
+func plainBefore(p []byte, i int) bool {
+	if p[i-1] < 0x80 {
+		return plainAt(p, i-1)
+	}
+	return i >= 3 && p[i-3]&0xF0 == 0xE0 && plainAt(p, i-3)
 }
 
 // WriteString is Write for strings.
@@ -84,11 +166,24 @@ func (s *Scan) scan(text []byte) {
 	if len(text) == 0 {
 		return
 	}
-	emit := func(m Match) { s.tally.Add(m, s.path) }
-	for _, d := range s.e.dets {
-		d.Scan(text, &s.ctx, emit)
+	var st *scanState
+	if len(s.e.chain) > 0 {
+		st = &s.st
+		st.begin(text, &s.ctx)
+		for st.tok.next() {
+			c := &st.tok.c
+			if c.total < 10 && !c.exponentAfter() {
+				continue
+			}
+			for _, d := range s.e.chain {
+				d.scanChain(st, c, s.emit)
+			}
+		}
 	}
-	s.ctx.advance(text)
+	for _, d := range s.e.other {
+		d.Scan(text, &s.ctx, s.emit)
+	}
+	s.ctx.advance(text, st)
 }
 
 // Close scans what is left and returns the tally of the part.

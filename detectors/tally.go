@@ -48,6 +48,28 @@ func (t *Tally) Add(m Match, path string) {
 	d.vals = append(d.vals, Value{Masked: m.Masked, Confidence: m.Confidence, Path: path, key: m.Key})
 }
 
+// known reports whether key is already counted for detector (raising its
+// confidence to conf) or the detector's count is saturated: then a match
+// need not be built. It lets the engine skip the allocations of repeated
+// values.
+func (t *Tally) known(detector string, key []byte, conf Confidence) bool {
+	d := t.byDet[detector]
+	if d == nil {
+		return false
+	}
+	if i, ok := d.keys[string(key)]; ok {
+		if conf > d.vals[i].Confidence {
+			d.vals[i].Confidence = conf
+		}
+		return true
+	}
+	if len(d.vals) >= MaxDistinct {
+		d.saturated = true
+		return true
+	}
+	return false
+}
+
 func (t *Tally) det(id string) *detTally {
 	d := t.byDet[id]
 	if d == nil {
@@ -82,8 +104,8 @@ func (t *Tally) Merge(o *Tally) {
 	}
 }
 
-// Remove forgets every value whose key is in keys (for value allowlists such
-// as the company's own phone number).
+// Remove keeps only the values of detector for whose key keep reports true
+// (for value allowlists such as the company's own phone number).
 func (t *Tally) Remove(detector string, keep func(key string) bool) {
 	d := t.byDet[detector]
 	if d == nil {
