@@ -11,8 +11,8 @@ import (
 // Event is one decision and its outcome. It never holds a detected value in
 // clear: only counts and masked samples.
 type Event struct {
-	ID         string    `json:"id"`   // e.g. "20261125T224010Z-3f9a1c2b"; shown in bounces and block pages
-	Time       time.Time `json:"time"` // when the decision was made (UTC)
+	ID         string    `json:"id"`      // NewID, e.g. "20261125T224010.123Z-3f9a1c2b7d10"; shown in bounces and block pages
+	Time       time.Time `json:"time"`    // when the decision was made (UTC)
 	Channel    string    `json:"channel"` // "smtp" or "http"
 	Client     string    `json:"client"`  // client IP (and user, when authenticated)
 	Sender     string    `json:"sender,omitempty"`
@@ -36,8 +36,11 @@ type Event struct {
 	// an entry of the 管理簿 (第11条(2)(4)).
 	Ledger       bool   `json:"ledger,omitempty"`
 	QuarantineID string `json:"quarantine_id,omitempty"`
-	Error        string `json:"error,omitempty"` // inspection or delivery failure, no values
-	DurationMS   int64  `json:"duration_ms"`
+	// Ref is the ID of an earlier event this one follows up, such as the
+	// decision that quarantined an item now released or destroyed.
+	Ref        string `json:"ref,omitempty"`
+	Error      string `json:"error,omitempty"` // inspection or delivery failure, no values
+	DurationMS int64  `json:"duration_ms"`
 }
 
 // Reason is a reason to block, with its article.
