@@ -40,14 +40,20 @@ type Reason struct {
 type Decision struct {
 	Verdict Verdict  `json:"verdict"`
 	Reasons []Reason `json:"reasons,omitempty"`
-	// Action is the action to take for a block ("bounce" or "reject" for
-	// mail, "reject" for HTTP); "" for allow.
+	// Action is the action to take for a block: "bounce", "reject" or
+	// "quarantine" for mail, "reject" or "quarantine" for HTTP, "tempfail"
+	// (see TempFail), "monitor" when Monitor is set; "" for allow.
 	Action string `json:"action,omitempty"`
 	// Monitor is true when the policy decided to block but only records
 	// (monitor mode): the item passes.
 	Monitor bool `json:"monitor,omitempty"`
 	// Quarantine is true when a blocked item must be kept in quarantine.
 	Quarantine bool `json:"quarantine,omitempty"`
+	// TempFail is true when the only reasons to block are custom detectors
+	// that timed out and the policy says custom_timeout: tempfail: the
+	// front end answers "try again later" (SMTP 451 4.7.0, HTTP 503) and
+	// Action is "tempfail".
+	TempFail bool `json:"tempfail,omitempty"`
 }
 
 // Codes returns the reason codes in order, without duplicates.
