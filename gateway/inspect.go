@@ -34,6 +34,8 @@ type Item struct {
 
 // Inspector runs extract → detect → decide. It is safe for concurrent use.
 type Inspector struct {
+	// Engine overrides the policy's detectors (nil: the policy's own
+	// engine, built-in plus custom detectors, which follows a reload).
 	Engine *detectors.Engine
 	// Policy returns the policy in force; it is called once per item, so an
 	// item finishes under the policy it started with even across a reload.
@@ -46,7 +48,11 @@ type Inspector struct {
 // error: it yields uninspectable parts and so a verdict.
 func (in *Inspector) Inspect(ctx context.Context, it Item) (*Verdict, error) {
 	pol := in.Policy()
-	c := collector{engine: in.Engine}
+	eng := in.Engine
+	if eng == nil {
+		eng = pol.Engine()
+	}
+	c := collector{engine: eng}
 	var hdr *extract.Header
 	var err error
 	switch {
@@ -88,6 +94,7 @@ type collector struct {
 	engine  *detectors.Engine
 	parts   []PartReport
 	tallies []*detectors.Tally // parallel to parts
+	bufs    [][]byte           // text buffers of scanText, reused across parts
 }
 
 func (c *collector) visit(p *extract.Part, text io.Reader) error {
@@ -99,7 +106,7 @@ func (c *collector) visit(p *extract.Part, text io.Reader) error {
 	var t *detectors.Tally
 	if text != nil {
 		s := c.engine.NewScan(p.Path)
-		n, err := io.Copy(s, text)
+		n, err := c.scanText(s, text)
 		t = s.Close()
 		if r.Size == 0 {
 			r.Size = n

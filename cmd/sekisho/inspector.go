@@ -1,20 +1,22 @@
 package main
 
 import (
-	"github.com/sekisho-dlp/sekisho/detectors"
 	"github.com/sekisho-dlp/sekisho/gateway"
-	"github.com/sekisho-dlp/sekisho/gateway/extract"
+	"github.com/sekisho-dlp/sekisho/gateway/config"
 	"github.com/sekisho-dlp/sekisho/rules"
 )
 
 // loadInspector builds the inspection pipeline from the configuration file
-// at path ("" = the embedded defaults).
+// at path ("" = the embedded defaults), so that `scan` judges exactly as
+// `serve` would with the same file.
 func loadInspector(path string) (*gateway.Inspector, error) {
-	pol := rules.Default()
-	eng := detectors.NewEngine(detectors.Builtin()...)
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	pol := cfg.Policy()
 	return &gateway.Inspector{
-		Engine: eng,
 		Policy: func() *rules.Policy { return pol },
-		Limits: extract.DefaultLimits(),
+		Limits: cfg.ExtractLimits(),
 	}, nil
 }
