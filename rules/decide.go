@@ -40,6 +40,7 @@ func (p *Policy) Decide(in Input) Decision {
 	}
 	in.Channel = ch
 	r := p.matchRule(in)
+	pii := false
 	var reasons []Reason
 	var tempfails []bool
 	add := func(rs Reason, timeout bool) {
@@ -56,9 +57,16 @@ func (p *Policy) Decide(in Input) Decision {
 		for _, rs := range p.hostReasons(in.Host) {
 			add(rs, false)
 		}
-		if !p.HostAllowlisted(in.Host) {
+		allowlisted := p.HostAllowlisted(in.Host)
+		for _, pl := range in.Places {
+			if allowlisted && len(p.crossed(pl.Findings)) > 0 {
+				pii = true // to an approved destination: a ledger entry
+			}
+		}
+		if !allowlisted {
 			for _, pl := range in.Places {
 				if counts := p.crossed(pl.Findings); len(counts) > 0 {
+					pii = true
 					what := "form fields or request body"
 					if pl.Kind == PlaceAttachment {
 						what = "an uploaded file that is not encrypted"
@@ -85,6 +93,7 @@ func (p *Policy) Decide(in Input) Decision {
 		}
 		for _, pl := range in.Places {
 			counts := p.crossed(pl.Findings)
+			pii = pii || len(counts) > 0
 			switch {
 			case pl.Kind != PlaceAttachment:
 				if len(counts) > 0 {
@@ -101,7 +110,9 @@ func (p *Policy) Decide(in Input) Decision {
 			p.uninspectable(pl, add)
 		}
 	}
-	return p.finish(reasons, tempfails)
+	d := p.finish(reasons, tempfails)
+	d.PII = pii
+	return d
 }
 
 // uninspectable adds the reasons for parts that could not be inspected and

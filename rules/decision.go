@@ -47,6 +47,11 @@ type Decision struct {
 	// Monitor is true when the policy decided to block but only records
 	// (monitor mode): the item passes.
 	Monitor bool `json:"monitor,omitempty"`
+	// PII is true when some place carried personal information in clear
+	// (a threshold was crossed), whether or not that blocked the item: an
+	// allowed item with PII went to an allowlisted or exempted destination
+	// and is a ledger entry.
+	PII bool `json:"pii,omitempty"`
 	// Quarantine is true when a blocked item must be kept in quarantine.
 	Quarantine bool `json:"quarantine,omitempty"`
 	// TempFail is true when the only reasons to block are custom detectors

@@ -211,6 +211,18 @@ func (p *Proxy) record(e *event.Event) {
 	}
 }
 
+// recordAsync records an event without making the client wait for the
+// commit, when the recorder can (the item is forwarded either way).
+func (p *Proxy) recordAsync(e *event.Event) {
+	if a, ok := p.cfg.Events.(interface{ RecordAsync(*event.Event) error }); ok {
+		if err := a.RecordAsync(e); err != nil {
+			p.log.Error("event log write failed", zap.String("event", e.ID), zap.Error(err))
+		}
+		return
+	}
+	p.record(e)
+}
+
 func hostOnly(hostport string) string {
 	h := hostport
 	if hh, _, err := net.SplitHostPort(hostport); err == nil {

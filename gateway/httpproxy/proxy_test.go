@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/sekisho-dlp/sekisho/gateway"
+	"github.com/sekisho-dlp/sekisho/gateway/extract"
+	"github.com/sekisho-dlp/sekisho/rules"
 )
 
 const myNumberForm = "name=%E5%B1%B1%E7%94%B0%E5%A4%AA%E9%83%8E&mynumber=484238472595&note=hello"
@@ -219,5 +221,27 @@ func TestInspectionFailureFailsClosed(t *testing.T) {
 	code, body := curl(t, p.addr, "--data", "hello", o.srv.URL+"/")
 	if code != 503 || len(o.bodies()) != 0 || !strings.Contains(body, "fail closed") {
 		t.Fatalf("status %d, body %q; want 503 and nothing forwarded", code, body)
+	}
+}
+
+func TestAllowlistedUploadIsLedgerEntry(t *testing.T) {
+	o := newOrigin(t, false)
+	pol, err := rules.Parse([]byte("hosts:\n  upload_allowlist: [127.0.0.1]\n"), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startProxy(t, func(c *Config) {
+		c.Inspector = &gateway.Inspector{Policy: func() *rules.Policy { return pol }, Limits: extract.DefaultLimits()}
+		c.Hosts = func() HostPolicy { return pol }
+	})
+	code, _ := curl(t, p.addr, "-F", "file=@"+fixture(t, "roster.csv"), o.srv.URL+"/transfer")
+	if code != 200 || len(o.bodies()) != 1 {
+		t.Fatalf("roster to the approved transfer host: status %d, want 200 and delivered", code)
+	}
+	// A clean upload to the same host is not a ledger entry.
+	curl(t, p.addr, "--data-binary", "@"+fixture(t, "inventory.csv"), o.srv.URL+"/transfer")
+	ev := p.events.all()
+	if len(ev) != 1 || ev[0].Verdict != "allow" || !ev[0].Ledger || ev[0].Action != "forward" {
+		t.Fatalf("want exactly one allowed ledger event, got %+v", ev)
 	}
 }

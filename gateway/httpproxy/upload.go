@@ -84,11 +84,14 @@ func (p *Proxy) handleRequest(req *http.Request, ctx *goproxy.ProxyCtx) (*http.R
 		return req, blockResponse(req, id, v.Reasons)
 	}
 	// Allowed (or monitored): forward the original bytes.
+	// Recorded: monitored items, and uploads that carried personal
+	// information out in a permitted way (to an allowlisted or exempted
+	// destination, or inside an encrypted file): the 管理簿 (ledger).
 	e.Action = "forward"
-	if v.Monitor || !v.Findings.Empty() || e.Ledger {
-		e.Ledger = e.Ledger || !v.Findings.Empty() // personal information left to an allowed destination
+	e.Ledger = e.Ledger || v.PII
+	if v.Monitor || e.Ledger {
 		e.DurationMS = time.Since(start).Milliseconds()
-		p.record(e)
+		p.recordAsync(e)
 	}
 	f, err := sp.reopen()
 	if err != nil {
