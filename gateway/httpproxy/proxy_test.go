@@ -245,3 +245,23 @@ func TestAllowlistedUploadIsLedgerEntry(t *testing.T) {
 		t.Fatalf("want exactly one allowed ledger event, got %+v", ev)
 	}
 }
+
+func TestLargeUploadSpoolsToFile(t *testing.T) {
+	o := newOrigin(t, false)
+	spoolDir := t.TempDir()
+	p := startProxy(t, func(c *Config) { c.SpoolDir = spoolDir })
+	var big bytes.Buffer
+	inv, _ := os.ReadFile(fixture(t, "inventory.csv"))
+	for big.Len() < 3*memSpoolMax {
+		big.Write(inv)
+	}
+	path := filepath.Join(t.TempDir(), "big.csv")
+	os.WriteFile(path, big.Bytes(), 0o644)
+	code, _ := curl(t, p.addr, "--data-binary", "@"+path, "-H", "Content-Type: text/csv", o.srv.URL+"/upload")
+	if got := o.bodies(); code != 200 || len(got) != 1 || !bytes.Equal(got[0], big.Bytes()) {
+		t.Fatalf("3 MiB upload: status %d, delivered intact: %v", code, len(got) == 1 && bytes.Equal(got[0], big.Bytes()))
+	}
+	if left, _ := os.ReadDir(spoolDir); len(left) != 0 {
+		t.Errorf("spool files left behind: %d", len(left))
+	}
+}

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -112,12 +111,12 @@ func (p *Proxy) inspect(ctx context.Context, it gateway.Item, sp *spooled, encod
 			err = fmt.Errorf("httpproxy: inspection panicked: %v", r)
 		}
 	}()
-	f, err := os.Open(sp.path)
+	f, err := sp.open()
 	if err != nil {
 		return nil, fmt.Errorf("httpproxy: open spooled upload: %w", err)
 	}
 	defer f.Close()
-	body, err := decodeContent(bufio.NewReaderSize(f, 64<<10), encoding)
+	body, err := decodeContent(bufio.NewReaderSize(f, 32<<10), encoding)
 	if err != nil {
 		// An encoding we cannot undo is not inspectable: the pipeline sees
 		// it as an opaque file, which the policy judges.
@@ -146,7 +145,7 @@ func decodeContent(r *bufio.Reader, encoding string) (io.Reader, error) {
 }
 
 func (p *Proxy) quarantine(ctx context.Context, e *event.Event, sp *spooled) (string, error) {
-	f, err := os.Open(sp.path)
+	f, err := sp.open()
 	if err != nil {
 		return "", err
 	}
