@@ -8,12 +8,27 @@ import (
 	"strings"
 
 	"github.com/bodgit/sevenzip"
+
+	"github.com/sekisho-dlp/sekisho/detectors/fileformat"
 )
+
+// max7zDict bounds the dictionary (or PPMd model) a 7z coder may ask
+// for: the decoder allocates it up front when a member is opened, so a
+// few header bytes could otherwise demand 4 GiB. 7-Zip's "ultra" preset
+// uses 64 MiB.
+const max7zDict = 64 << 20
 
 // sevenZip reports a 7z archive (identified as not wholly encrypted) and
 // walks its members as files. Members in AES-encrypted folders are
 // reported encrypted.
 func (w *walker) sevenZip(ra io.ReaderAt, size int64, p *Part, fi fileInfo) error {
+	if dict, err := fileformat.SevenZipMaxDict(ra, size); err != nil {
+		p.Uninspectable = "corrupt 7z: " + corruptDetail(err)
+		return w.emit(p, nil)
+	} else if dict > max7zDict {
+		p.Uninspectable = "7z dictionary too large"
+		return w.emit(p, nil)
+	}
 	zr, err := open7z(ra, size)
 	if err != nil {
 		var re *sevenzip.ReadError

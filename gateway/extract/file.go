@@ -108,9 +108,8 @@ func (w *walker) random(r io.Reader, fi fileInfo, sniffed fileformat.Info) error
 		return w.rar(sp, sp.size, p, fi)
 	case "doc", "xls", "ppt", "cfb":
 		return w.cfb(sp, p, info.Type)
-	case "smime":
-		p.Uninspectable = "signed S/MIME content not extracted"
-		return w.emit(p, nil)
+	case "smime": // signed (or compressed): not encrypted
+		return w.smime(sp, sp.size, p, fi)
 	case "text", "xml", "html", "rtf": // a prefix fooled the sniffer
 		return w.text(io.NewSectionReader(sp, 0, sp.size), fi, info)
 	}

@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/ledongthuc/pdf"
+
+	"github.com/sekisho-dlp/sekisho/detectors/fileformat"
 )
 
 // Bounds on one PDF's text extraction.
@@ -21,11 +23,30 @@ const (
 )
 
 // pdf reports a PDF (not encrypted, or openable with the empty user
-// password) with the text of its pages. Fonts are decoded through their
+// password: RC4 and AES-128 decrypted by the library, AES-256 through a
+// decrypted copy) with the text of its pages. Fonts are decoded through their
 // ToUnicode CMaps, the predefined Unicode and Japanese CMaps (which
 // ledongthuc/pdf leaves as raw bytes), or their simple encodings. Text
 // that cannot be extracted makes the part uninspectable ("pdf text: …").
 func (w *walker) pdf(ra io.ReaderAt, size int64, p *Part) error {
+	// AES-256 (V5) with an empty user password: the library cannot
+	// decrypt it, so it reads a decrypted copy.
+	if k, kerr := fileformat.PDFFileKey(ra, size); k != nil && k.V >= 5 {
+		if kerr != nil {
+			p.Uninspectable = "pdf text: AES-256 file key: " + kerr.Error()
+			return w.emit(p, nil)
+		}
+		dec, err := w.pdfDecryptV5(ra, size, k)
+		if err != nil {
+			if ferr := w.fatal(err); ferr != nil {
+				return ferr
+			}
+			p.Uninspectable = "pdf text: AES-256 decryption: " + err.Error()
+			return w.emit(p, nil)
+		}
+		defer dec.Close()
+		ra, size = dec, dec.size
+	}
 	r, err := openPDF(ra, size)
 	if err != nil {
 		p.Uninspectable = "pdf text: " + err.Error()

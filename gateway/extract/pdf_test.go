@@ -6,7 +6,8 @@ import (
 )
 
 func TestPDFText(t *testing.T) {
-	for _, name := range []string{"letter.pdf", "pdf-rc4-owneronly.pdf", "pdf-aes128-owneronly.pdf"} {
+	for _, name := range []string{"letter.pdf", "pdf-rc4-owneronly.pdf", "pdf-aes128-owneronly.pdf",
+		"pdf-aes256-owneronly.pdf", "pdf-aes256r5-owneronly.pdf", "pdf-aes256-objstm-owneronly.pdf"} {
 		d := mustPart(t, walkFixture(t, name), name)
 		if d.Type != "pdf" || d.Encrypted {
 			t.Errorf("%s: part %+v", name, d.Part)
@@ -37,12 +38,9 @@ func TestPDFEncrypted(t *testing.T) {
 	if len(parts) != 1 || !parts[0].Encrypted || parts[0].Encryption != "pdf-user-password" || parts[0].text != "" {
 		t.Fatalf("user-password PDF:\n%s", dump(parts))
 	}
-	// AES-256 with only an owner password opens without a password, but
-	// ledongthuc/pdf cannot decrypt V5: it must be uninspectable, not
-	// passed as empty and not reported as encrypted.
-	parts = walkFixture(t, "pdf-aes256-owneronly.pdf")
-	if len(parts) != 1 || parts[0].Encrypted || !strings.HasPrefix(parts[0].Uninspectable, "pdf text: ") {
-		t.Fatalf("owner-only AES-256 PDF:\n%s", dump(parts))
+	parts = walkFixture(t, "pdf-aes256-userpw.pdf")
+	if len(parts) != 1 || !parts[0].Encrypted || parts[0].Encryption != "pdf-user-password" || parts[0].text != "" {
+		t.Fatalf("AES-256 user-password PDF:\n%s", dump(parts))
 	}
 }
 

@@ -58,6 +58,9 @@ cp "$T"/slides.pptx slides.pptx
 qpdf --allow-weak-crypto --encrypt "" owner 128 --use-aes=n -- letter.pdf pdf-rc4-owneronly.pdf
 qpdf --allow-weak-crypto --encrypt "" owner 128 --use-aes=y -- letter.pdf pdf-aes128-owneronly.pdf
 qpdf --encrypt "" owner 256 -- letter.pdf pdf-aes256-owneronly.pdf
+qpdf --encrypt "" owner 256 --force-R5 -- letter.pdf pdf-aes256r5-owneronly.pdf
+qpdf --object-streams=generate --encrypt "" owner 256 -- letter.pdf pdf-aes256-objstm-owneronly.pdf
+qpdf --encrypt userpw owner 256 -- letter.pdf pdf-aes256-userpw.pdf
 qpdf --allow-weak-crypto --encrypt userpw owner 128 --use-aes=y -- letter.pdf pdf-aes128-userpw.pdf
 head -c 2000 letter.pdf > pdf-truncated.pdf
 
@@ -72,3 +75,22 @@ rm -f 7z-plain.7z 7z-aes.7z 7z-aes-headers.7z
 (cd "$T" && 7z a -bso0 -bsp0 -psecret e.7z meibo.csv) && cp "$T"/e.7z 7z-aes.7z
 (cd "$T" && 7z a -bso0 -bsp0 -psecret -mhe=on h.7z meibo.csv) && cp "$T"/h.7z 7z-aes-headers.7z
 gzip -9nc src/meibo.csv > meibo.csv.gz
+
+# --- S/MIME (openssl; a throwaway self-signed key) ----------------------
+# The inner entity is a MIME part with a header, as S/MIME signs it.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T"/key.pem -out "$T"/cert.pem \
+  -days 36500 -subj "/CN=tanaka@sample-joho.co.jp" 2>/dev/null
+printf 'Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n' > "$T"/inner.txt
+cat src/hello.txt src/meibo.csv | sed 's/$/\r/' >> "$T"/inner.txt
+S="-signer $T/cert.pem -inkey $T/key.pem -md sha256"
+# Opaque-signed message (application/pkcs7-mime; smime-type=signed-data, base64).
+openssl smime -sign -nodetach $S -in "$T"/inner.txt -out smime-opaque-signed.eml
+# The same as raw DER (definite lengths) and as streamed BER (indefinite
+# lengths, the content split into a constructed OCTET STRING).
+openssl cms -sign -nodetach -binary $S -in "$T"/inner.txt -outform DER -out smime-signed.p7m
+openssl cms -sign -nodetach -binary -stream $S -in "$T"/inner.txt -outform DER -out smime-signed-ber.p7m
+# Detached signature (multipart/signed with smime.p7s) and the bare .p7s.
+openssl smime -sign $S -in "$T"/inner.txt -out smime-detached.eml
+openssl cms -sign -binary $S -in "$T"/inner.txt -outform DER -out smime.p7s
+# Enveloped (encrypted to the key): stays Encrypted.
+openssl smime -encrypt -aes256 -in "$T"/inner.txt -out smime-enveloped.eml "$T"/cert.pem
