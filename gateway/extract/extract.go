@@ -43,7 +43,7 @@ type Part struct {
 	Declared string
 	// Type is the type sniffed from the content: "text/plain", "text/csv",
 	// "text/html", "application/zip", "xlsx", "docx", "pptx", "pdf", "7z",
-	// "rar", "cfb" (legacy Office), "smime", "pgp", "message/rfc822",
+	// "rar", "cfb" (legacy Office), "smime", "smime-signature", "pgp", "message/rfc822",
 	// "application/octet-stream" (opaque), ...
 	Type string
 	Role Role
