@@ -7,7 +7,6 @@ import (
 	"math/bits"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"unicode/utf8"
 )
@@ -181,24 +180,81 @@ func (*addressDetector) ID() string { return Address }
 
 // Scan reports every address in text.
 func (d *addressDetector) Scan(text []byte, _ *Context, emit func(Match)) {
-	floor := 0 // the look-back never crosses the previous address
-	var b addrBlock
-	for i := 0; i < len(text); {
-		a := nextAddrAnchor(text, i)
+	var key []byte
+	d.scan(text, nil, &key, emit)
+}
+
+var _ stateDetector = (*addressDetector)(nil)
+
+// scanText is Scan inside an Engine: addresses the Scan's tally already
+// counts are not built again, and the key buffer is the Scan's.
+func (d *addressDetector) scanText(st *scanState, emit func(Match)) {
+	d.scan(st.text, st.tally, &st.addrKey, emit)
+}
+
+// scan reports every address in text; key is a scratch buffer. With a tally,
+// values it already counts (or that it would drop) are not emitted.
+func (d *addressDetector) scan(text []byte, tally *Tally, key *[]byte, emit func(Match)) {
+	var sc addrScan
+	for sc.i < len(text) {
+		a := nextAddrAnchor(text, sc.i)
 		if a < 0 {
 			return
 		}
-		if s := addrBlockStart(text, a, floor); s >= 0 {
-			if addrParseBlock(text, s, &b) {
-				if m, ok := d.place(text, s, floor, &b); ok {
-					emit(m)
-					floor, i = b.end, b.end
-					continue
+		d.step(&sc, text, a, tally, key, emit)
+	}
+}
+
+// addrScan is the state of an address scan of one chunk.
+type addrScan struct {
+	i     int // where to look for the next anchor
+	floor int // the look-back never crosses the previous address
+	b     addrBlock
+	h     addrHit
+}
+
+// step handles the anchor at a (the first at or after sc.i).
+func (d *addressDetector) step(sc *addrScan, text []byte, a int, tally *Tally, key *[]byte, emit func(Match)) {
+	if s := addrBlockStart(text, a, sc.floor); s >= 0 {
+		b, h := &sc.b, &sc.h
+		if addrParseBlock(text, s, b) {
+			if k, ok := d.place(text, s, sc.floor, b, (*key)[:0], h); ok {
+				*key = k
+				if tally == nil || !tally.known(Address, k, h.conf) {
+					masked := h.masked
+					if masked == "" {
+						masked = string(k[:h.prefixLen]) + addrMask
+					}
+					emit(Match{Detector: Address, Start: h.start, End: b.end, Key: string(k), Masked: masked, Confidence: h.conf})
 				}
+				sc.floor, sc.i = b.end, b.end
+				return
 			}
 		}
-		i = addrSkipAnchor(text, a)
 	}
+	sc.i = addrSkipAnchor(text, a)
+}
+
+// drain runs the scan over the anchors the tokenizer has recorded, then
+// drops them.
+func (d *addressDetector) drain(sc *addrScan, st *scanState, emit func(Match)) {
+	t := &st.tok
+	for sc.i < len(t.text) {
+		a, ok := t.addrAnchor(sc.i)
+		if !ok {
+			break
+		}
+		d.step(sc, t.text, a, st.tally, &st.addrKey, emit)
+	}
+	t.dropMarks()
+}
+
+// addrHit is an address found by place, apart from its key.
+type addrHit struct {
+	start     int
+	conf      Confidence
+	masked    string // "" when it is the key's first prefixLen bytes + addrMask
+	prefixLen int
 }
 
 // SWAR constants for the anchor filter.
@@ -742,8 +798,9 @@ func addrFoldRune(r rune) rune {
 }
 
 // place looks back from the block number at s for the place and the postal
-// code of the address, and builds the match.
-func (d *addressDetector) place(text []byte, s, floor int, b *addrBlock) (Match, bool) {
+// code of the address. It appends the address's key to key and returns it,
+// and the rest of the match in h.
+func (d *addressDetector) place(text []byte, s, floor int, b *addrBlock, key []byte, h *addrHit) ([]byte, bool) {
 	// Walk back over the town name to the nearest place spelling.
 	p, steps, spaces := s, 0, 0
 	gridDigits := false // digits are town runes only before 条 and 線 (北1条西)
@@ -761,7 +818,7 @@ func (d *addressDetector) place(text []byte, s, floor int, b *addrBlock) (Match,
 		case addrIsSpace(r):
 			spaces++
 			if spaces > addrMaxSpaces {
-				return Match{}, false
+				return key, false
 			}
 		case addrIsTownRune(r):
 			gridDigits = r == '条' || r == '線'
@@ -769,15 +826,15 @@ func (d *addressDetector) place(text []byte, s, floor int, b *addrBlock) (Match,
 		case gridDigits && addrIsDigitRune(r):
 			steps++
 		default:
-			return Match{}, false
+			return key, false
 		}
 		if steps > addrMaxTown {
-			return Match{}, false
+			return key, false
 		}
 		p -= size
 	}
 	if placeStart < 0 {
-		return Match{}, false
+		return key, false
 	}
 	placeEnd := p
 	prefOnly := d.idx.ents[ents[0]].isPref
@@ -791,7 +848,7 @@ func (d *addressDetector) place(text []byte, s, floor int, b *addrBlock) (Match,
 		bst, bents = d.idx.longest(text, before, floor)
 	}
 	if !addrTownOK(text, placeEnd, s, prefOnly) {
-		return Match{}, false
+		return key, false
 	}
 
 	start := placeStart
@@ -831,39 +888,29 @@ func (d *addressDetector) place(text []byte, s, floor int, b *addrBlock) (Match,
 		}
 	}
 
-	var prefix, masked string
+	h.start, h.conf, h.masked = start, conf, ""
 	switch {
 	case muni >= 0:
-		prefix, masked = d.idx.ents[muni].full, d.idx.ents[muni].masked
+		key = append(key, d.idx.ents[muni].full...)
+		h.masked = d.idx.ents[muni].masked
 	case pref != nil && prefOnly:
-		prefix, masked = pref.full, pref.masked
+		key = append(key, pref.full...)
+		h.masked = pref.masked
 	case pref != nil:
-		prefix = pref.full + addrFoldString(text[placeStart:placeEnd])
+		key = append(key, pref.full...)
+		key = addrAppendFold(key, text[placeStart:placeEnd])
 	default:
-		prefix = addrFoldString(text[placeStart:placeEnd])
+		key = addrAppendFold(key, text[placeStart:placeEnd])
 	}
-	if masked == "" {
-		masked = prefix + addrMask
-	}
-	var key strings.Builder
-	key.Grow(len(prefix) + (s - placeEnd) + 4*addrMaxParts)
-	key.WriteString(prefix)
-	addrFoldTown(&key, text[placeEnd:s])
-	var nb [20]byte
+	h.prefixLen = len(key)
+	key = addrAppendTown(key, text[placeEnd:s])
 	for i := 0; i < b.n; i++ {
 		if i > 0 {
-			key.WriteByte('-')
+			key = append(key, '-')
 		}
-		key.Write(strconv.AppendInt(nb[:0], int64(b.nums[i]), 10))
+		key = strconv.AppendInt(key, int64(b.nums[i]), 10)
 	}
-	return Match{
-		Detector:   Address,
-		Start:      start,
-		End:        b.end,
-		Key:        key.String(),
-		Masked:     masked,
-		Confidence: conf,
-	}, true
+	return key, true
 }
 
 // addrResolve returns the entry among ents that is the one place with prefecture
@@ -971,24 +1018,22 @@ done:
 	return q
 }
 
-// addrFoldString folds a written place spelling for a key.
-func addrFoldString(b []byte) string {
-	var sb strings.Builder
-	sb.Grow(len(b))
+// addrAppendFold appends a written place spelling in key form.
+func addrAppendFold(key, b []byte) []byte {
 	for p := 0; p < len(b); {
 		r, size := utf8.DecodeRune(b[p:])
 		p += size
 		if !addrIsSpace(r) {
-			sb.WriteRune(addrFoldRune(r))
+			key = utf8.AppendRune(key, addrFoldRune(r))
 		}
 	}
-	return sb.String()
+	return key
 }
 
-// addrFoldTown writes the town name in key form: no spaces, ASCII for full-width
-// letters and digits, ヶ/ケ/が (before kanji) as ケ, kanji numerals before 条
-// and 線 as digits (北一条西 = 北1条西).
-func addrFoldTown(sb *strings.Builder, b []byte) {
+// addrAppendTown appends the town name in key form: no spaces, ASCII for
+// full-width letters and digits, ヶ/ケ/が (before kanji) as ケ, kanji numerals
+// before 条 and 線 as digits (北一条西 = 北1条西).
+func addrAppendTown(key, b []byte) []byte {
 	for p := 0; p < len(b); {
 		r, size := utf8.DecodeRune(b[p:])
 		p += size
@@ -1020,13 +1065,14 @@ func addrFoldTown(sb *strings.Builder, b []byte) {
 				}
 				if r2, _ := utf8.DecodeRune(b[q:]); (r2 == '条' || r2 == '線') && len(ks) <= addrMaxKanji {
 					if v, ok := addrKanjiValue(ks); ok {
-						sb.WriteString(strconv.Itoa(v))
+						key = strconv.AppendInt(key, int64(v), 10)
 						p = q
 						continue
 					}
 				}
 			}
 		}
-		sb.WriteRune(addrFoldRune(r))
+		key = utf8.AppendRune(key, addrFoldRune(r))
 	}
+	return key
 }

@@ -122,9 +122,16 @@ type scanState struct {
 	// cell cursor: the line starting at cellLS has cellN delimiters before cellPos
 	cellLS, cellPos, cellN int
 	cellQuoted             bool
-	win                    []byte
-	tok                    tokenizer
-	tally                  *Tally // inside an Engine: the Scan's tally, to skip values already counted
+	// next tab and comma at or after the offset they were searched from
+	// (len(text) when there is none), so that header tracking looks at
+	// every byte once however many lines it crosses
+	nextTab, nextComma int
+	// line-start cache of columnAt: the line holding lsPos starts at lsLS
+	lsPos, lsLS int
+	win         []byte
+	tok         tokenizer
+	addrKey     []byte // the address detector's key buffer
+	tally       *Tally // inside an Engine: the Scan's tally, to skip values already counted
 }
 
 // report emits a value found by a built-in detector. key is ASCII digits;
@@ -146,6 +153,7 @@ func (st *scanState) begin(text []byte, ctx *Context) {
 	st.text, st.ctx = text, ctx
 	st.cols, st.delim, st.hdrPos = ctx.Columns, ctx.Delim, 0
 	st.cellLS, st.cellPos, st.cellN, st.cellQuoted = -1, 0, 0, false
+	st.nextTab, st.nextComma, st.lsPos, st.lsLS = -1, -1, -1, 0
 	st.tok.reset(text)
 }
 
@@ -182,16 +190,21 @@ func (st *scanState) lineAfter(pos, n int) []byte {
 // columnAt returns the kind of the table column holding pos. Calls must come
 // in text order (by line).
 func (st *scanState) columnAt(pos int) Column {
+	// ls is the start of pos's line (or of the chunk). The calls come
+	// mostly in text order: look back only to the previous call.
 	ls := 0
-	if st.hdrPos < pos {
-		if i := bytes.LastIndexByte(st.text[st.hdrPos:pos], '\n'); i >= 0 {
-			ls = st.hdrPos + i + 1
+	if st.lsPos >= 0 && pos >= st.lsPos {
+		if i := bytes.LastIndexByte(st.text[st.lsPos:pos], '\n'); i >= 0 {
+			ls = st.lsPos + i + 1
 		} else {
-			ls = st.hdrPos
+			ls = st.lsLS
 		}
-		st.headersUpTo(ls)
 	} else if i := bytes.LastIndexByte(st.text[:pos], '\n'); i >= 0 {
 		ls = i + 1
+	}
+	st.lsPos, st.lsLS = pos, ls
+	if st.hdrPos < ls {
+		st.headersUpTo(ls)
 	}
 	if len(st.cols) == 0 {
 		return ColNone
@@ -212,15 +225,16 @@ func (st *scanState) columnAt(pos int) Column {
 func (st *scanState) headersUpTo(end int) {
 	text := st.text
 	for st.hdrPos < end {
-		seg := text[st.hdrPos:end]
-		j := bytes.IndexByte(seg, '\t')
-		if k := bytes.IndexByte(seg, ','); k >= 0 && (j < 0 || k < j) {
-			j = k
+		if st.nextTab < st.hdrPos {
+			st.nextTab = indexFrom(text, st.hdrPos, '\t')
 		}
-		if j < 0 {
+		if st.nextComma < st.hdrPos {
+			st.nextComma = indexFrom(text, st.hdrPos, ',')
+		}
+		abs := min(st.nextTab, st.nextComma)
+		if abs >= end {
 			break
 		}
-		abs := st.hdrPos + j
 		ls := st.hdrPos
 		if i := bytes.LastIndexByte(text[st.hdrPos:abs], '\n'); i >= 0 {
 			ls += i + 1
@@ -233,6 +247,15 @@ func (st *scanState) headersUpTo(end int) {
 		st.hdrPos = le + 1
 	}
 	st.hdrPos = max(st.hdrPos, end)
+}
+
+// indexFrom returns the offset of the first c in text at or after i, or
+// len(text).
+func indexFrom(text []byte, i int, c byte) int {
+	if j := bytes.IndexByte(text[i:], c); j >= 0 {
+		return i + j
+	}
+	return len(text)
 }
 
 // maxHeaderCell bounds the length of a cell that may name a column.

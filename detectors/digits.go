@@ -326,19 +326,152 @@ type tokenizer struct {
 	pos   int
 	carry sepKind // join into the next chain when a chain was cut at maxRuns
 	c     chain
+
+	// With mark set, next also records what the address detector starts
+	// from (see addrAnchor), so that it needs no pass of its own: the
+	// bounds of every digit run and the start of every 丁目 and 番.
+	mark   bool
+	paused bool  // next stopped early (returning false) so that the lists can be drained
+	runs   []int // start, end of each digit run, in text order
+	kanji  []int // offset of each 丁目 and 番, in text order
+	ri, ki int   // entries before these have been used
 }
+
+// maxMarks bounds the anchors a tokenizer records before they are drained.
+const maxMarks = 1024
 
 func (t *tokenizer) reset(text []byte) {
 	t.text, t.pos, t.carry = text, 0, sepNone
 	t.c.text = text
+	t.mark, t.paused = false, false
+	t.dropMarks()
+}
+
+// dropMarks forgets the recorded anchors.
+func (t *tokenizer) dropMarks() {
+	t.runs, t.kanji, t.ri, t.ki = t.runs[:0], t.kanji[:0], 0, 0
+}
+
+// pairMask flags (in the high bit of each byte) the bytes of x that may
+// end 番 (E7 95 AA) or 丁目 (E4 B8 81 E7 9B AE): 0xAA or 0xAE after 0x95 or
+// 0x9B. carry is the high bit of byte 0 when the byte before x was 0x95 or
+// 0x9B; next is that for the following word. It may flag a byte above a true
+// hit (a borrow), never misses one.
+func pairMask(x, carry uint64) (m, next uint64) {
+	y := x ^ (0x95 * swarOnes)
+	z := x ^ (0x9B * swarOnes)
+	mid := ((y - swarOnes) &^ y) | ((z - swarOnes) &^ z)
+	y = (x | 0x04*swarOnes) ^ (0xAE * swarOnes) // 0xAA or 0xAE
+	return (y - swarOnes) &^ y & (mid<<8 | carry) & swarHigh, (mid >> 56) & 0x80
+}
+
+// markAt records the 丁目 or 番 ending at text[j], if there is one.
+func (t *tokenizer) markAt(j int) {
+	text := t.text
+	switch text[j] {
+	case 0xAE: // 丁目 E4 B8 81 E7 9B AE
+		if j >= 5 && text[j-2] == 0xE7 && text[j-1] == 0x9B && text[j-5] == 0xE4 && text[j-4] == 0xB8 && text[j-3] == 0x81 {
+			t.kanji = append(t.kanji, j-5)
+		}
+	case 0xAA: // 番 E7 95 AA
+		if j >= 2 && text[j-2] == 0xE7 && text[j-1] == 0x95 {
+			t.kanji = append(t.kanji, j-2)
+		}
+	}
+}
+
+// nextDigitMark is nextDigit recording the 丁目 and 番 it passes. It
+// returns -2, with t.pos where to go on, when maxMarks are recorded.
+func (t *tokenizer) nextDigitMark(i int) int {
+	text := t.text
+	var carry uint64
+	if i > 0 && (text[i-1] == 0x95 || text[i-1] == 0x9B) {
+		carry = 0x80
+	}
+	for i+8 <= len(text) {
+		if len(t.kanji) >= maxMarks {
+			t.pos = i
+			return -2
+		}
+		x := binary.LittleEndian.Uint64(text[i:])
+		pm, nc := pairMask(x, carry)
+		carry = nc
+		for m := candMask(x) | pm; m != 0; m &= m - 1 {
+			j := i + bits.TrailingZeros64(m)>>3
+			if _, w := digitAt(text, j); w > 0 {
+				return j
+			}
+			t.markAt(j)
+		}
+		i += 8
+	}
+	for ; i < len(text); i++ {
+		if _, w := digitAt(text, i); w > 0 {
+			return i
+		}
+		t.markAt(i)
+	}
+	return -1
+}
+
+// addrAnchor returns the first anchor of the address detector at or after
+// i among those recorded: a digit (ASCII or full-width), 丁目 or 番. ok is
+// false when none is recorded there (yet). It is what nextAddrAnchor
+// returns, provided the text up to the anchor has been tokenised.
+func (t *tokenizer) addrAnchor(i int) (a int, ok bool) {
+	text := t.text
+	d := -1
+	for t.ri < len(t.runs) {
+		s, e := t.runs[t.ri], t.runs[t.ri+1]
+		if e <= i {
+			t.ri += 2
+			continue
+		}
+		if s >= i {
+			d = s
+			break
+		}
+		for j := i; j < e; j++ { // i inside the run
+			if _, w := digitAt(text, j); w > 0 {
+				d = j
+				break
+			}
+		}
+		if d >= 0 {
+			break
+		}
+		t.ri += 2
+	}
+	for t.ki < len(t.kanji) && t.kanji[t.ki] < i {
+		t.ki++
+	}
+	k := -1
+	if t.ki < len(t.kanji) {
+		k = t.kanji[t.ki]
+	}
+	switch {
+	case d < 0 && k < 0:
+		return -1, false
+	case d < 0 || (k >= 0 && k < d):
+		return k, true
+	}
+	return d, true
 }
 
 // next fills t.c with the next chain and reports whether there was one.
 func (t *tokenizer) next() bool {
 	text := t.text
 	i := t.pos
+	t.paused = false
 	if t.carry == sepNone {
-		i = nextDigit(text, i)
+		if t.mark {
+			if i = t.nextDigitMark(i); i == -2 {
+				t.paused = true
+				return false
+			}
+		} else {
+			i = nextDigit(text, i)
+		}
 		if i < 0 {
 			t.pos = len(text)
 			return false
@@ -362,6 +495,9 @@ func (t *tokenizer) next() bool {
 			i += w
 		}
 		r.end, r.d1 = i, len(c.digits)
+		if t.mark {
+			t.runs = append(t.runs, r.start, r.end)
+		}
 		c.total += r.n
 		k, nx := joinAt(text, i)
 		r.sep = k

@@ -15,6 +15,14 @@ type chainDetector interface {
 	scanChain(st *scanState, c *chain, emit func(Match))
 }
 
+// stateDetector is implemented by built-in detectors that scan the chunk on
+// their own (the address detector) but share the Scan's state: its tally, to
+// skip values already counted, and scratch buffers.
+type stateDetector interface {
+	Detector
+	scanText(st *scanState, emit func(Match))
+}
+
 // scanAlone is Scan for a chain detector used outside an Engine.
 func scanAlone(d chainDetector, text []byte, ctx *Context, emit func(Match)) {
 	var st scanState
@@ -30,8 +38,10 @@ func scanAlone(d chainDetector, text []byte, ctx *Context, emit func(Match)) {
 // concurrent use; each part gets its own Scan.
 type Engine struct {
 	dets  []Detector
-	chain []chainDetector // the built-in digit detectors, run on shared chains
-	other []Detector      // every other detector, run on the text
+	chain []chainDetector  // the built-in digit detectors, run on shared chains
+	state []stateDetector  // built-in detectors that share the Scan's state
+	addr  *addressDetector // the address detector, fed by the chain tokenizer
+	other []Detector       // every other detector, run on the text
 }
 
 // NewEngine returns an engine running dets. Values are reported in text
@@ -41,6 +51,10 @@ func NewEngine(dets ...Detector) *Engine {
 	for _, d := range dets {
 		if cd, ok := d.(chainDetector); ok {
 			e.chain = append(e.chain, cd)
+		} else if ad, ok := d.(*addressDetector); ok && e.addr == nil {
+			e.addr = ad
+		} else if sd, ok := d.(stateDetector); ok {
+			e.state = append(e.state, sd)
 		} else {
 			e.other = append(e.other, d)
 		}
@@ -61,6 +75,7 @@ type Scan struct {
 	tally   *Tally
 	emit    func(Match)
 	st      scanState
+	addr    addrScan
 }
 
 // NewScan starts scanning the part at path (the path is recorded with each
@@ -167,17 +182,38 @@ func (s *Scan) scan(text []byte) {
 		return
 	}
 	var st *scanState
-	if len(s.e.chain) > 0 {
+	if len(s.e.chain) > 0 || len(s.e.state) > 0 || s.e.addr != nil {
 		st = &s.st
 		st.begin(text, &s.ctx)
-		for st.tok.next() {
-			c := &st.tok.c
-			if c.total < 10 && !c.exponentAfter() {
-				continue
+		if s.e.addr != nil {
+			// The address detector runs on the anchors the tokenizer
+			// records in the same pass.
+			st.tok.mark = true
+			s.addr = addrScan{}
+		}
+		for {
+			for st.tok.next() {
+				c := &st.tok.c
+				if len(st.tok.kanji)+len(st.tok.runs) >= maxMarks {
+					s.e.addr.drain(&s.addr, st, s.emit)
+				}
+				if c.total < 10 && !c.exponentAfter() {
+					continue
+				}
+				for _, d := range s.e.chain {
+					d.scanChain(st, c, s.emit)
+				}
 			}
-			for _, d := range s.e.chain {
-				d.scanChain(st, c, s.emit)
+			if !st.tok.paused {
+				break
 			}
+			s.e.addr.drain(&s.addr, st, s.emit)
+		}
+		if s.e.addr != nil {
+			s.e.addr.drain(&s.addr, st, s.emit)
+		}
+		for _, d := range s.e.state {
+			d.scanText(st, s.emit)
 		}
 	}
 	for _, d := range s.e.other {

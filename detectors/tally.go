@@ -18,6 +18,61 @@ type detTally struct {
 	keys      map[string]int // key -> index into vals
 	vals      []Value
 	saturated bool
+	// seen is a one-hash Bloom filter of the keys, kept once there are
+	// bloomMin of them: a dense roster repeats the look-up of keys that are
+	// not there (past MaxDistinct) for every value, and a bit test is far
+	// cheaper than a miss in a map of thousands of strings.
+	seen *[bloomWords]uint64
+}
+
+const (
+	bloomWords = 1024 // 64 Ki bits: about 6% false hits at MaxDistinct keys
+	bloomMin   = 256
+)
+
+func bloomHash[K string | []byte](key K) uint32 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(key); i++ {
+		h = (h ^ uint64(key[i])) * 1099511628211
+	}
+	return uint32(h>>32) ^ uint32(h)
+}
+
+// put indexes key as vals[i].
+func (d *detTally) put(key string, i int) {
+	d.keys[key] = i
+	if d.seen != nil {
+		h := bloomHash(key) % (bloomWords * 64)
+		d.seen[h/64] |= 1 << (h % 64)
+	} else if len(d.keys) >= bloomMin {
+		d.seen = new([bloomWords]uint64)
+		for k := range d.keys {
+			h := bloomHash(k) % (bloomWords * 64)
+			d.seen[h/64] |= 1 << (h % 64)
+		}
+	}
+}
+
+// lookupBytes is lookup without converting key to a string.
+func (d *detTally) lookupBytes(key []byte) (int, bool) {
+	if d.seen != nil {
+		if h := bloomHash(key) % (bloomWords * 64); d.seen[h/64]&(1<<(h%64)) == 0 {
+			return 0, false
+		}
+	}
+	i, ok := d.keys[string(key)]
+	return i, ok
+}
+
+// lookup returns the index of key in vals.
+func (d *detTally) lookup(key string) (int, bool) {
+	if d.seen != nil {
+		if h := bloomHash(key) % (bloomWords * 64); d.seen[h/64]&(1<<(h%64)) == 0 {
+			return 0, false
+		}
+	}
+	i, ok := d.keys[key]
+	return i, ok
 }
 
 // Value is one distinct value as it may be shown: masked, never in clear.
@@ -34,7 +89,7 @@ func NewTally() *Tally { return &Tally{byDet: map[string]*detTally{}} }
 // Add counts m, found in the part at path.
 func (t *Tally) Add(m Match, path string) {
 	d := t.det(m.Detector)
-	if i, ok := d.keys[m.Key]; ok {
+	if i, ok := d.lookup(m.Key); ok {
 		if m.Confidence > d.vals[i].Confidence {
 			d.vals[i].Confidence = m.Confidence
 		}
@@ -44,7 +99,7 @@ func (t *Tally) Add(m Match, path string) {
 		d.saturated = true
 		return
 	}
-	d.keys[m.Key] = len(d.vals)
+	d.put(m.Key, len(d.vals))
 	d.vals = append(d.vals, Value{Masked: m.Masked, Confidence: m.Confidence, Path: path, key: m.Key})
 }
 
@@ -57,7 +112,7 @@ func (t *Tally) known(detector string, key []byte, conf Confidence) bool {
 	if d == nil {
 		return false
 	}
-	if i, ok := d.keys[string(key)]; ok {
+	if i, ok := d.lookupBytes(key); ok {
 		if conf > d.vals[i].Confidence {
 			d.vals[i].Confidence = conf
 		}
@@ -88,7 +143,7 @@ func (t *Tally) Merge(o *Tally) {
 		d := t.det(id)
 		d.saturated = d.saturated || od.saturated
 		for _, v := range od.vals {
-			if i, ok := d.keys[v.key]; ok {
+			if i, ok := d.lookup(v.key); ok {
 				if v.Confidence > d.vals[i].Confidence {
 					d.vals[i].Confidence = v.Confidence
 				}
@@ -98,7 +153,7 @@ func (t *Tally) Merge(o *Tally) {
 				d.saturated = true
 				break
 			}
-			d.keys[v.key] = len(d.vals)
+			d.put(v.key, len(d.vals))
 			d.vals = append(d.vals, v)
 		}
 	}
@@ -112,10 +167,10 @@ func (t *Tally) Remove(detector string, keep func(key string) bool) {
 		return
 	}
 	vals := d.vals[:0]
-	d.keys = map[string]int{}
+	d.keys, d.seen = map[string]int{}, nil
 	for _, v := range d.vals {
 		if keep(v.key) {
-			d.keys[v.key] = len(vals)
+			d.put(v.key, len(vals))
 			vals = append(vals, v)
 		}
 	}
