@@ -53,6 +53,7 @@ func (in *Inspector) Inspect(ctx context.Context, it Item) (*Verdict, error) {
 		eng = pol.Engine()
 	}
 	c := collector{engine: eng}
+	defer c.finish() // stops the detection goroutine if the walk panics
 	var hdr *extract.Header
 	var err error
 	switch {
@@ -62,6 +63,10 @@ func (in *Inspector) Inspect(ctx context.Context, it Item) (*Verdict, error) {
 		err = extract.File(ctx, it.FileName, it.Body, in.Limits, c.visit)
 	default:
 		hdr, err = extract.Message(ctx, it.Body, in.Limits, c.visit)
+	}
+	// The detection of the last parts may still be running.
+	if ferr := c.finish(); ferr != nil {
+		return nil, ferr
 	}
 	if err != nil {
 		if ctx.Err() != nil || !errors.Is(err, extract.ErrLimit) {
@@ -90,48 +95,56 @@ func (in *Inspector) Inspect(ctx context.Context, it Item) (*Verdict, error) {
 }
 
 // collector is the visitor that feeds each part's text to the detectors.
+// A part larger than one chunk is detected on a second goroutine (see
+// scanText); finish waits for it.
 type collector struct {
 	engine  *detectors.Engine
 	parts   []PartReport
 	tallies []*detectors.Tally // parallel to parts
-	bufs    [][]byte           // text buffers of scanText, reused across parts
+	first   []byte             // the chunk buffer until the pipeline starts
+	pipe    *detectPipe        // started by the first part larger than a chunk
 }
 
 func (c *collector) visit(p *extract.Part, text io.Reader) error {
-	r := PartReport{
+	i := len(c.parts)
+	c.parts = append(c.parts, PartReport{
 		Path: p.Path, Name: p.Name, Type: p.Type, Role: p.Role.String(),
 		Encrypted: p.Encrypted, Encryption: p.Encryption, Uninspectable: p.Uninspectable,
 		Size: p.Size, attachment: p.Attachment, depth: p.Depth, container: p.Container,
+	})
+	c.tallies = append(c.tallies, nil)
+	if text == nil {
+		return nil
 	}
-	var t *detectors.Tally
-	if text != nil {
-		s := c.engine.NewScan(p.Path)
-		n, err := c.scanText(s, text)
-		t = s.Close()
-		if r.Size == 0 {
-			r.Size = n
+	n, err := c.scanText(i, c.engine.NewScan(p.Path), text)
+	r := &c.parts[i]
+	if r.Size == 0 {
+		r.Size = n
+	}
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return err
 		}
-		if err != nil {
-			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-				return err
-			}
-			if r.Uninspectable == "" {
-				r.Uninspectable = err.Error()
-			}
-		}
-		r.Findings = t.Counts()
-		for _, id := range t.Detectors() {
-			if r.Masked == nil {
-				r.Masked = map[string][]string{}
-			}
-			for _, v := range t.Samples(id, MaxSamples) {
-				r.Masked[id] = append(r.Masked[id], v.Masked)
-			}
+		if r.Uninspectable == "" {
+			r.Uninspectable = err.Error()
 		}
 	}
-	c.parts = append(c.parts, r)
-	c.tallies = append(c.tallies, t)
 	return nil
+}
+
+// setTally records the tally of part i in its report.
+func (c *collector) setTally(i int, t *detectors.Tally) {
+	c.tallies[i] = t
+	r := &c.parts[i]
+	r.Findings = t.Counts()
+	for _, id := range t.Detectors() {
+		if r.Masked == nil {
+			r.Masked = map[string][]string{}
+		}
+		for _, v := range t.Samples(id, MaxSamples) {
+			r.Masked[id] = append(r.Masked[id], v.Masked)
+		}
+	}
 }
 
 // places groups the parts into the body and one place per attachment.

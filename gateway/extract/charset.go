@@ -270,7 +270,7 @@ func (s *sniffReader) Read(p []byte) (int, error) {
 	}
 	win, _ := s.br.Peek(sniffWindow)
 	if enc := chooseEncoding(win, s.cs); enc != nil {
-		s.dec = transform.NewReader(s.br, enc.NewDecoder())
+		s.dec = transform.NewReader(s.br, newDecoder(enc))
 	} else {
 		s.dec = s.br
 	}

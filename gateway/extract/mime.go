@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -558,10 +559,22 @@ func (d *base64Reader) Read(p []byte) (int, error) {
 
 func (d *base64Reader) fill() {
 	n, rerr := d.src.Read(d.in[d.carry:])
-	// Strip white space in place.
+	// Strip white space in place, eight bytes at a time while none of
+	// them is white space or a control byte (most of a base64 line).
 	j := d.carry
 	garbage := false
-	for _, c := range d.in[d.carry : d.carry+n] {
+	src := d.in[d.carry : d.carry+n]
+	for i := 0; i < len(src); {
+		if i+8 <= len(src) {
+			if x := binary.LittleEndian.Uint64(src[i:]); (x-0x2121212121212121)&^x&0x8080808080808080 == 0 {
+				binary.LittleEndian.PutUint64(d.in[j:], x) // j <= d.carry+i: only read bytes are overwritten
+				i += 8
+				j += 8
+				continue
+			}
+		}
+		c := src[i]
+		i++
 		if c > ' ' {
 			d.in[j] = c
 			j++

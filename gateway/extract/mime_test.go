@@ -649,6 +649,10 @@ func TestBase64Reader(t *testing.T) {
 		{"extra padding", "aGk===\r\n", "hi", false},
 		{"empty", "", "", false},
 		{"garbage", "aGVsbG8g!!!!", "hello ", true},
+		// Long runs take the eight-byte path; white space and control
+		// bytes anywhere in them still count.
+		{"spaces in long runs", "aGVsbG8gd29ybGQgaGVsbG8g d29ybGQgaGVs\tbG8gd29y bGQ=", "hello world hello world hello world", false},
+		{"high byte in a long run", "aGVsbG8gd29ybGQgaGVs\xe3bG8gd29ybGQgaGVsbG8gd29ybGQ=", "hello world hel", true},
 		{"one stray char", "aGVsbG8gd", "hello ", true},
 		{"padding first", "=aGk", "", true},
 	} {
@@ -664,6 +668,17 @@ func TestBase64Reader(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestBase64ReaderControlByte(t *testing.T) {
+	// A control byte after whole eight-byte runs of base64 breaks the
+	// decoding (in one chunk: nothing of the chunk is decoded).
+	in := "aGVsbG8gd29ybGQgaGVsbG8gd29y\x01bG8gd29ybGQgaGVsbG8gd29ybGQ="
+	b, err := io.ReadAll(newBase64Reader(strings.NewReader(in)))
+	var te *transferError
+	if !errors.As(err, &te) || len(b) != 0 {
+		t.Errorf("got %q, err %v", b, err)
 	}
 }
 

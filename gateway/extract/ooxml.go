@@ -23,6 +23,7 @@ func (w *walker) office(ra io.ReaderAt, size int64, p *Part, fi fileInfo, typ st
 		p.Uninspectable = "corrupt " + typ + ": " + err.Error()
 		return w.emit(p, nil)
 	}
+	zr.RegisterDecompressor(zip.Deflate, newInflater)
 	if len(zr.File) > w.lim.MaxEntries {
 		p.Uninspectable = "entry limit"
 		return w.emit(p, nil)
