@@ -1021,7 +1021,7 @@ done:
 // addrAppendFold appends a written place spelling in key form.
 func addrAppendFold(key, b []byte) []byte {
 	for p := 0; p < len(b); {
-		r, size := utf8.DecodeRune(b[p:])
+		r, size := addrRuneAt(b, p)
 		p += size
 		if !addrIsSpace(r) {
 			key = utf8.AppendRune(key, addrFoldRune(r))
@@ -1035,7 +1035,7 @@ func addrAppendFold(key, b []byte) []byte {
 // before 条 and 線 as digits (北一条西 = 北1条西).
 func addrAppendTown(key, b []byte) []byte {
 	for p := 0; p < len(b); {
-		r, size := utf8.DecodeRune(b[p:])
+		r, size := addrRuneAt(b, p)
 		p += size
 		switch {
 		case addrIsSpace(r):
@@ -1043,7 +1043,7 @@ func addrAppendTown(key, b []byte) []byte {
 		case r >= '！' && r <= '～':
 			r -= '！' - '!'
 		case r == 'が':
-			if r2, _ := utf8.DecodeRune(b[p:]); addrIsKanji(r2) {
+			if r2, _ := addrRuneAt(b, p); addrIsKanji(r2) {
 				r = 'ケ'
 			}
 		default:
@@ -1055,7 +1055,7 @@ func addrAppendTown(key, b []byte) []byte {
 				k, _ := addrKanjiDigit(r)
 				ks = append(ks, k)
 				for q < len(b) && len(ks) <= addrMaxKanji {
-					r2, s2 := utf8.DecodeRune(b[q:])
+					r2, s2 := addrRuneAt(b, q)
 					k2, ok2 := addrKanjiDigit(r2)
 					if !ok2 {
 						break
@@ -1063,7 +1063,7 @@ func addrAppendTown(key, b []byte) []byte {
 					ks = append(ks, k2)
 					q += s2
 				}
-				if r2, _ := utf8.DecodeRune(b[q:]); (r2 == '条' || r2 == '線') && len(ks) <= addrMaxKanji {
+				if r2, _ := addrRuneAt(b, q); (r2 == '条' || r2 == '線') && len(ks) <= addrMaxKanji {
 					if v, ok := addrKanjiValue(ks); ok {
 						key = strconv.AppendInt(key, int64(v), 10)
 						p = q

@@ -23,6 +23,27 @@ var (
 func BenchmarkBuiltinSparse(b *testing.B)      { benchEngine(b, NewEngine(Builtin()...), genSparse()) }
 func BenchmarkBuiltinDenseRoster(b *testing.B) { benchEngine(b, NewEngine(Builtin()...), genDense()) }
 
+// The same text cut into 256 KiB parts, each scanned on its own: no count
+// reaches MaxDistinct, so no detector is dropped as saturated (Scan.prune)
+// and every value is weighed and counted, as in a mail of many small
+// attachments.
+func BenchmarkBuiltinSparseParts(b *testing.B) {
+	var parts [][]byte
+	for p := genSparse(); len(p) > 0; p = p[min(256<<10, len(p)):] {
+		parts = append(parts, p[:min(256<<10, len(p))])
+	}
+	benchParts(b, NewEngine(Builtin()...), parts)
+}
+
+// Rosters of 256 KiB (about 2,000 rows), each with its header row.
+func BenchmarkBuiltinDenseRosterParts(b *testing.B) {
+	var parts [][]byte
+	for i := range 64 {
+		parts = append(parts, genRoster(256<<10, uint64(100+i)))
+	}
+	benchParts(b, NewEngine(Builtin()...), parts)
+}
+
 // The four digit detectors alone (the shared-chain path).
 func BenchmarkDigitsSparse(b *testing.B) {
 	benchEngine(b, NewEngine(MyNumberDetector{}, CorporateNumberDetector{}, PhoneDetector{}, CreditCardDetector{}), genSparse())
@@ -53,6 +74,37 @@ func benchEngine(b *testing.B, e *Engine, text []byte) {
 	// The machine may be shared: also report throughput per CPU second.
 	if cpu := processCPU() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(len(text))*float64(n)/cpu/1e6, "MB/cpu-s")
+	}
+}
+
+// benchParts is benchEngine with a Scan per part.
+func benchParts(b *testing.B, e *Engine, parts [][]byte) {
+	size := 0
+	for _, p := range parts {
+		size += len(p)
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	cpu0 := processCPU()
+	n := 0
+	for b.Loop() {
+		n++
+		found := false
+		for _, part := range parts {
+			s := e.NewScan("bench")
+			for p := part; len(p) > 0; {
+				n := min(32<<10, len(p))
+				s.Write(p[:n])
+				p = p[n:]
+			}
+			found = !s.Close().Empty() || found
+		}
+		if !found {
+			b.Fatal("nothing found")
+		}
+	}
+	if cpu := processCPU() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(size)*float64(n)/cpu/1e6, "MB/cpu-s")
 	}
 }
 

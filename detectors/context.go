@@ -2,6 +2,8 @@ package detectors
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"unicode/utf8"
 )
 
@@ -131,6 +133,7 @@ type scanState struct {
 	win         []byte
 	tok         tokenizer
 	addrKey     []byte // the address detector's key buffer
+	repBuf      []byte // report's buffer
 	tally       *Tally // inside an Engine: the Scan's tally, to skip values already counted
 }
 
@@ -140,13 +143,16 @@ func (st *scanState) report(emit func(Match), id string, start, end int, key []b
 	if st.tally != nil && st.tally.known(id, key, conf) {
 		return
 	}
-	masked := ""
+	// The key and the mask in one allocation.
+	b := append(st.repBuf[:0], key...)
 	if groups != nil {
-		masked = maskPhone(key, groups)
+		b = appendMaskPhone(b, key, groups)
 	} else {
-		masked = maskDigits(key, 4)
+		b = appendMaskDigits(b, key, 4)
 	}
-	emit(Match{Detector: id, Start: start, End: end, Key: string(key), Masked: masked, Confidence: conf})
+	st.repBuf = b
+	s := string(b)
+	emit(Match{Detector: id, Start: start, End: end, Key: s[:len(key)], Masked: s[len(key):], Confidence: conf})
 }
 
 func (st *scanState) begin(text []byte, ctx *Context) {
@@ -172,7 +178,7 @@ func (st *scanState) window(pos, n int) []byte {
 // lineBefore returns up to n bytes before pos on the same line.
 func (st *scanState) lineBefore(pos, n int) []byte {
 	w := st.window(pos, n)
-	if i := bytes.LastIndexByte(w, '\n'); i >= 0 {
+	if i := lastNewline(w); i >= 0 {
 		w = w[i+1:]
 	}
 	return w
@@ -194,12 +200,12 @@ func (st *scanState) columnAt(pos int) Column {
 	// mostly in text order: look back only to the previous call.
 	ls := 0
 	if st.lsPos >= 0 && pos >= st.lsPos {
-		if i := bytes.LastIndexByte(st.text[st.lsPos:pos], '\n'); i >= 0 {
+		if i := lastNewline(st.text[st.lsPos:pos]); i >= 0 {
 			ls = st.lsPos + i + 1
 		} else {
 			ls = st.lsLS
 		}
-	} else if i := bytes.LastIndexByte(st.text[:pos], '\n'); i >= 0 {
+	} else if i := lastNewline(st.text[:pos]); i >= 0 {
 		ls = i + 1
 	}
 	st.lsPos, st.lsLS = pos, ls
@@ -236,7 +242,7 @@ func (st *scanState) headersUpTo(end int) {
 			break
 		}
 		ls := st.hdrPos
-		if i := bytes.LastIndexByte(text[st.hdrPos:abs], '\n'); i >= 0 {
+		if i := lastNewline(text[st.hdrPos:abs]); i >= 0 {
 			ls += i + 1
 		}
 		le := end
@@ -247,6 +253,26 @@ func (st *scanState) headersUpTo(end int) {
 		st.hdrPos = le + 1
 	}
 	st.hdrPos = max(st.hdrPos, end)
+}
+
+// lastNewline is bytes.LastIndexByte(s, '\n'), eight bytes at a time (the
+// library's is a byte loop).
+func lastNewline(s []byte) int {
+	i := len(s)
+	for ; i >= 8; i -= 8 {
+		y := binary.LittleEndian.Uint64(s[i-8:]) ^ ('\n' * swarOnes)
+		// High bit set in each byte of y that is zero, exactly (no borrow
+		// crosses bytes).
+		if m := ^((y&swarLow7 + swarLow7) | y) & swarHigh; m != 0 {
+			return i - 8 + (63-bits.LeadingZeros64(m))>>3
+		}
+	}
+	for i--; i >= 0; i-- {
+		if s[i] == '\n' {
+			return i
+		}
+	}
+	return -1
 }
 
 // indexFrom returns the offset of the first c in text at or after i, or
@@ -267,6 +293,21 @@ const maxHeaderCell = 60
 // ends the table of the header in force.
 func (st *scanState) checkHeader(line []byte) {
 	line = bytes.TrimRight(line, "\r")
+	// Most lines are data rows or prose: test that first.
+	for i := nextDigit(line, 0); i >= 0; i = nextDigit(line, i) {
+		n := 0
+		for i < len(line) {
+			_, w := digitAt(line, i)
+			if w == 0 {
+				break
+			}
+			n++
+			i += w
+		}
+		if n >= 4 {
+			return // a data row
+		}
+	}
 	delim := byte(',')
 	if bytes.IndexByte(line, '\t') >= 0 {
 		delim = '\t'
@@ -281,20 +322,6 @@ func (st *scanState) checkHeader(line []byte) {
 			return
 		}
 		rest = rest[min(i+1, len(rest)):]
-	}
-	for i := nextDigit(line, 0); i >= 0; i = nextDigit(line, i) {
-		n := 0
-		for i < len(line) {
-			_, w := digitAt(line, i)
-			if w == 0 {
-				break
-			}
-			n++
-			i += w
-		}
-		if n >= 4 {
-			return // a data row
-		}
 	}
 	var kinds [64]Column
 	n, named := 0, false
@@ -374,7 +401,9 @@ func (k *kwSet) add(bits uint32, ws [][]byte) *kwSet {
 func (k *kwSet) find(s []byte) (bits uint32) {
 	for i, b := range s {
 		for _, e := range k.first[b] {
-			if len(s)-i >= len(e.w) && string(s[i:i+len(e.w)]) == string(e.w) {
+			// Test the second byte inline first: most candidates share only
+			// the lead byte of a kana or kanji.
+			if w := e.w; len(s)-i >= len(w) && (len(w) == 1 || s[i+1] == w[1]) && string(s[i:i+len(w)]) == string(w) {
 				bits |= e.bits
 			}
 		}
@@ -383,8 +412,26 @@ func (k *kwSet) find(s []byte) (bits uint32) {
 }
 
 func hasSuffixAny(s []byte, words [][]byte) bool {
+	if len(s) == 0 {
+		return slicesHasEmpty(words)
+	}
+	last := s[len(s)-1]
 	for _, w := range words {
-		if bytes.HasSuffix(s, w) {
+		if len(w) == 0 {
+			return true
+		}
+		// The last byte first: it rules out most words without a call.
+		if len(w) <= len(s) && w[len(w)-1] == last && string(s[len(s)-len(w):]) == string(w) {
+			return true
+		}
+	}
+	return false
+}
+
+// slicesHasEmpty reports an empty word (a suffix of any text).
+func slicesHasEmpty(ws [][]byte) bool {
+	for _, w := range ws {
+		if len(w) == 0 {
 			return true
 		}
 	}

@@ -58,6 +58,23 @@ func candMask(x uint64) uint64 {
 // nextDigit returns the index of the first digit (ASCII or full-width) in
 // text at or after i, or -1. It tests eight bytes at a time.
 func nextDigit(text []byte, i int) int {
+	for i >= 0 && i+16 <= len(text) {
+		w := text[i : i+16 : i+16]
+		m := candMask(binary.LittleEndian.Uint64(w))
+		m2 := candMask(binary.LittleEndian.Uint64(w[8:]))
+		if m|m2 == 0 {
+			i += 16
+			continue
+		}
+		if m == 0 {
+			m, i = m2, i+8
+		}
+		j := i + bits.TrailingZeros64(m)>>3
+		if _, w := digitAt(text, j); w > 0 {
+			return j
+		}
+		i = j + 1
+	}
 	for i+8 <= len(text) {
 		m := candMask(binary.LittleEndian.Uint64(text[i:]))
 		if m == 0 {
@@ -389,14 +406,19 @@ func (t *tokenizer) nextDigitMark(i int) int {
 		carry = 0x80
 	}
 	for i+8 <= len(text) {
+		x := binary.LittleEndian.Uint64(text[i:])
+		pm, nc := pairMask(x, carry)
+		carry = nc
+		m := candMask(x) | pm
+		if m == 0 {
+			i += 8
+			continue
+		}
 		if len(t.kanji) >= maxMarks {
 			t.pos = i
 			return -2
 		}
-		x := binary.LittleEndian.Uint64(text[i:])
-		pm, nc := pairMask(x, carry)
-		carry = nc
-		for m := candMask(x) | pm; m != 0; m &= m - 1 {
+		for ; m != 0; m &= m - 1 {
 			j := i + bits.TrailingZeros64(m)>>3
 			if _, w := digitAt(text, j); w > 0 {
 				return j
@@ -464,17 +486,34 @@ func (t *tokenizer) next() bool {
 	i := t.pos
 	t.paused = false
 	if t.carry == sepNone {
-		if t.mark {
-			if i = t.nextDigitMark(i); i == -2 {
-				t.paused = true
+		for {
+			if t.mark {
+				if len(t.runs)+len(t.kanji) >= maxMarks {
+					t.pos, t.paused = i, true
+					return false
+				}
+				if i = t.nextDigitMark(i); i == -2 {
+					t.paused = true
+					return false
+				}
+			} else {
+				i = nextDigit(text, i)
+			}
+			if i < 0 {
+				t.pos = len(text)
 				return false
 			}
-		} else {
-			i = nextDigit(text, i)
-		}
-		if i < 0 {
-			t.pos = len(text)
-			return false
+			// Most digits in text are short lone numbers (dates, times,
+			// amounts): no detector looks at them, so they are passed
+			// over without building a chain.
+			j := shortLoneRun(text, i)
+			if j < 0 {
+				break
+			}
+			if t.mark {
+				t.runs = append(t.runs, i, j)
+			}
+			i = j
 		}
 	}
 	c := &t.c
@@ -515,6 +554,26 @@ func (t *tokenizer) next() bool {
 	}
 }
 
+// shortLoneRun returns the end of the run of ASCII digits at i when it is a
+// whole chain of fewer than 10 digits with no exponent after it (a chain no
+// detector looks at: see Scan.scan), or -1.
+func shortLoneRun(text []byte, i int) int {
+	j := i
+	for j < len(text) && j-i < 10 && text[j]-'0' <= 9 {
+		j++
+	}
+	if j-i >= 10 {
+		return -1
+	}
+	if j < len(text) {
+		switch text[j] {
+		case ' ', '-', '.', '(', ')', 'e', 'E', 0xC2, 0xE2, 0xE3, 0xEF:
+			return -1 // a separator, an exponent or a full-width digit may follow
+		}
+	}
+	return j
+}
+
 // exponentAfter reports whether the chain is followed by an exponent mark
 // (1.2E+11), which lets a short mantissa stand for a long number.
 func (c *chain) exponentAfter() bool {
@@ -523,13 +582,16 @@ func (c *chain) exponentAfter() bool {
 }
 
 // maskDigits masks all but the last keep digits: "********9018".
-func maskDigits(d []byte, keep int) string {
-	b := make([]byte, len(d))
-	for i := range b {
-		b[i] = '*'
+func maskDigits(d []byte, keep int) string { return string(appendMaskDigits(nil, d, keep)) }
+
+// appendMaskDigits appends maskDigits(d, keep) to b.
+func appendMaskDigits(b, d []byte, keep int) []byte {
+	for i := range d {
+		if keep < len(d) && i >= len(d)-keep { // a value this short is masked whole
+			b = append(b, d[i])
+		} else {
+			b = append(b, '*')
+		}
 	}
-	if keep < len(d) {
-		copy(b[len(b)-keep:], d[len(d)-keep:])
-	}
-	return string(b)
+	return b
 }

@@ -76,12 +76,18 @@ type Scan struct {
 	emit    func(Match)
 	st      scanState
 	addr    addrScan
+	// chain and addrOn are the engine's built-in detectors whose values
+	// can still change the tally: a detector whose count is saturated with
+	// every value at High confidence (a large roster) is dropped, since
+	// whatever it finds next is not counted.
+	chain  []chainDetector
+	addrOn bool
 }
 
 // NewScan starts scanning the part at path (the path is recorded with each
 // value so that reports can say where it was found).
 func (e *Engine) NewScan(path string) *Scan {
-	s := &Scan{e: e, path: path, tally: NewTally()}
+	s := &Scan{e: e, path: path, tally: NewTally(), chain: e.chain, addrOn: e.addr != nil}
 	s.ctx.reset()
 	s.emit = func(m Match) { s.tally.Add(m, s.path) }
 	s.st.tally = s.tally
@@ -92,7 +98,9 @@ func (e *Engine) NewScan(path string) *Scan {
 func (s *Scan) Write(p []byte) (int, error) {
 	n := len(p)
 	if len(s.pending) > 0 {
-		i := bytes.LastIndexByte(p, '\n')
+		// Complete the pending line alone; the whole lines after it are
+		// scanned in place, not copied.
+		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
 			s.pending = append(s.pending, p...)
 			if len(s.pending) >= maxLine {
@@ -181,11 +189,12 @@ func (s *Scan) scan(text []byte) {
 	if len(text) == 0 {
 		return
 	}
+	s.prune()
 	var st *scanState
-	if len(s.e.chain) > 0 || len(s.e.state) > 0 || s.e.addr != nil {
+	if len(s.chain) > 0 || len(s.e.state) > 0 || s.addrOn {
 		st = &s.st
 		st.begin(text, &s.ctx)
-		if s.e.addr != nil {
+		if s.addrOn {
 			// The address detector runs on the anchors the tokenizer
 			// records in the same pass.
 			st.tok.mark = true
@@ -200,7 +209,7 @@ func (s *Scan) scan(text []byte) {
 				if c.total < 10 && !c.exponentAfter() {
 					continue
 				}
-				for _, d := range s.e.chain {
+				for _, d := range s.chain {
 					d.scanChain(st, c, s.emit)
 				}
 			}
@@ -209,7 +218,7 @@ func (s *Scan) scan(text []byte) {
 			}
 			s.e.addr.drain(&s.addr, st, s.emit)
 		}
-		if s.e.addr != nil {
+		if s.addrOn {
 			s.e.addr.drain(&s.addr, st, s.emit)
 		}
 		for _, d := range s.e.state {
@@ -220,6 +229,21 @@ func (s *Scan) scan(text []byte) {
 		d.Scan(text, &s.ctx, s.emit)
 	}
 	s.ctx.advance(text, st)
+}
+
+// prune drops the built-in detectors whose values can no longer change the
+// tally (see Tally.full).
+func (s *Scan) prune() {
+	if s.addrOn && s.tally.full(Address) {
+		s.addrOn = false
+	}
+	for i := 0; i < len(s.chain); i++ {
+		if s.tally.full(s.chain[i].ID()) {
+			// Copy: s.chain may still be the engine's slice.
+			s.chain = append(append([]chainDetector(nil), s.chain[:i]...), s.chain[i+1:]...)
+			i--
+		}
+	}
 }
 
 // Close scans what is left and returns the tally of the part.

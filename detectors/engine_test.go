@@ -133,3 +133,14 @@ func TestEngineEmpty(t *testing.T) {
 		t.Error("engine without detectors found something")
 	}
 }
+
+func TestLastNewline(t *testing.T) {
+	for _, s := range []string{"", "\n", "a", "ab\ncd", "\n0123456789abcdef", "0123456789abcdef\n", "01234567\n89abcdef\n01",
+		"\x0b\x0a\x8a\x09\xff\n\x01\x0a\x0b\x00\x0a\x01\x8a", "日本語\nの文章\n終わり", "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"} {
+		for k := 0; k <= len(s); k++ {
+			if got, want := lastNewline([]byte(s[:k])), strings.LastIndexByte(s[:k], '\n'); got != want {
+				t.Errorf("lastNewline(%q) = %d, want %d", s[:k], got, want)
+			}
+		}
+	}
+}

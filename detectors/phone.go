@@ -309,8 +309,10 @@ func phoneReport(st *scanState, c *chain, p *phoneCand, emit func(Match)) {
 
 // maskPhone masks all but the last four digits, keeping the written
 // grouping: "***-****-5678".
-func maskPhone(n []byte, groups []int) string {
-	b := make([]byte, 0, len(n)+len(groups))
+func maskPhone(n []byte, groups []int) string { return string(appendMaskPhone(nil, n, groups)) }
+
+// appendMaskPhone appends maskPhone(n, groups) to b.
+func appendMaskPhone(b, n []byte, groups []int) []byte {
 	k := 0
 	for gi, g := range groups {
 		if gi > 0 {
@@ -325,5 +327,5 @@ func maskPhone(n []byte, groups []int) string {
 			k++
 		}
 	}
-	return string(b)
+	return b
 }
