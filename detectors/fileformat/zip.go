@@ -115,6 +115,14 @@ func identifyZip(r io.ReaderAt, size int64, sniffed Info) (Info, error) {
 // encrypted" bit or whose first entry is encrypted is recognised from
 // them; anything else is corrupt.
 func zipFromLocalHeaders(r io.ReaderAt, size int64, info Info, cdErr error) (Info, error) {
+	// Not a local header at offset 0 (an opaque file tried as a prefixed
+	// zip): the walk below would stop at once, so skip reading up to
+	// maxMetaRead bytes for it.
+	var head [4]byte
+	if k, _ := r.ReadAt(head[:], 0); k == len(head) && !bytes.Equal(head[:], magicZip) {
+		info.Type = "zip"
+		return info, corrupt("zip central directory unreadable (%v)", cdErr)
+	}
 	n := min(size, int64(maxMetaRead))
 	buf, err := readAt(r, size, 0, n, "zip local headers")
 	if err != nil {

@@ -25,6 +25,13 @@ type Options struct {
 	// batched into the next commit, which is what makes group commit work
 	// without adding latency to a lone caller.
 	MaxDelay time.Duration
+	// AsyncDelay is how long the writer waits for more events when the
+	// queue ran dry and only RecordAsync events are gathered (no caller
+	// waits for the commit). The default, 0, commits at once. A Record or
+	// Sync arriving meanwhile ends the wait, so it adds no latency to
+	// callers that need durability; it bounds how long an asynchronous
+	// event stays only in memory.
+	AsyncDelay time.Duration
 	// QueueSize is how many events may wait for the writer (default 4096).
 	// When the queue is full, Record and RecordAsync block: back pressure,
 	// never a dropped event.

@@ -416,3 +416,48 @@ func BenchmarkRecord(b *testing.B) {
 		})
 	}
 }
+
+// TestAsyncDelay: asynchronous events wait up to AsyncDelay for company,
+// but a Record (someone waiting for durability) is committed at once, with
+// the asynchronous events queued before it, and a lone asynchronous event
+// is committed after AsyncDelay without a Sync.
+func TestAsyncDelay(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.db")
+	const delay = 2 * time.Second
+	l, err := OpenWithOptions(path, nil, Options{AsyncDelay: delay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ctx := context.Background()
+	if err := l.RecordAsync(&Event{ID: "async-1", Verdict: "allow"}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := l.Record(ctx, &Event{ID: "sync-1", Verdict: "block"}); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > delay/2 {
+		t.Errorf("Record waited %v behind an asynchronous batch (AsyncDelay %v)", d, delay)
+	}
+	if _, err := l.Get(ctx, "async-1"); err != nil {
+		t.Errorf("asynchronous event queued before a Record is not committed with it: %v", err)
+	}
+	if err := l.RecordAsync(&Event{ID: "async-2", Verdict: "allow"}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(delay / 4)
+	if _, err := l.Get(ctx, "async-2"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("lone asynchronous event committed before AsyncDelay: %v", err)
+	}
+	deadline := time.Now().Add(10 * delay)
+	for {
+		if _, err := l.Get(ctx, "async-2"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("lone asynchronous event not committed %v after AsyncDelay", 10*delay)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -37,6 +37,17 @@ func (l *Log) gather(batch []request) []request {
 		defer t.Stop()
 		timeout = t.C
 	}
+	// While only RecordAsync events are gathered, nobody waits for the
+	// commit: wait up to AsyncDelay for more, so that a steady stream of
+	// asynchronous events shares commits (and fsyncs) instead of paying one
+	// each. A waiting caller (Record, Sync) ends the wait at once.
+	asyncWait := l.opts.AsyncDelay > 0 && batch[0].done == nil
+	var asyncTimer *time.Timer
+	defer func() {
+		if asyncTimer != nil {
+			asyncTimer.Stop()
+		}
+	}()
 	for len(batch) < l.opts.MaxBatch {
 		if timeout == nil {
 			select {
@@ -45,8 +56,24 @@ func (l *Log) gather(batch []request) []request {
 					return batch
 				}
 				batch = append(batch, req)
+				asyncWait = asyncWait && req.done == nil
 			default:
-				return batch
+				if !asyncWait {
+					return batch
+				}
+				if asyncTimer == nil {
+					asyncTimer = time.NewTimer(l.opts.AsyncDelay)
+				}
+				select {
+				case req, ok := <-l.queue:
+					if !ok {
+						return batch
+					}
+					batch = append(batch, req)
+					asyncWait = req.done == nil
+				case <-asyncTimer.C:
+					return batch
+				}
 			}
 			continue
 		}

@@ -9,6 +9,28 @@
 // next hop accepted the message. Blocked mail is either rejected (550 5.7.1)
 // or accepted, quarantined and answered with a bounce notice (RFC 3464) to
 // the sender. Every decision is recorded as an event.
+//
+// Durability. The spool is only a buffer until the next hop has accepted
+// the message: a message up to 1 MiB is held in memory (pooled chunks,
+// 64 MiB for all messages together), a larger one in a file under
+// <data-dir>/spool, and neither is ever fsynced, since the client still
+// holds the message until our 250, which comes after the next hop's. What
+// sekisho acknowledges while keeping it is durable before the reply: in
+// bounce mode the quarantine copy (fsynced by the quarantine store) and the
+// event (event.Log.Record, which returns after its group commit) precede
+// the 250; a rejection's event precedes the 550. An allowed or monitored
+// message is recorded with RecordAsync after the next hop's 250: the
+// client does not wait for the event's commit, the event log gathers such
+// events into shared commits (event.Options.AsyncDelay), and a crash can
+// lose the last few allowed events (never a blocked one), while the mail
+// itself was delivered. A message whose inspection failed is kept (fsynced)
+// under <data-dir>/spool/failed for diagnosis.
+//
+// Cost. The client's data is read through a 64 KiB read-ahead buffer per
+// connection (pooled, held only while it has unread bytes), and forwarded
+// with sekisho's own dot-stuffing writer in 64 KiB writes; go-smtp's
+// server still undoes the client's dot-stuffing one byte at a time, which
+// is the largest single cost left on large messages.
 package smtprelay
 
 import (
@@ -284,7 +306,6 @@ func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 		s.remote = ap.Addr().Unmap()
 	}
 	_, s.tls = c.TLSConnectionState()
-	s.log = b.r.log.With(zap.String("client", s.remote.String()))
 	return s, nil
 }
 

@@ -1,7 +1,6 @@
 package smtprelay
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -49,6 +48,9 @@ type dialer struct {
 	maxIdle int
 	idleFor time.Duration
 	closed  bool
+
+	writers sync.Pool // *bufio.Writer of dotWriter
+	bufs    sync.Pool // *[]byte, copyBufSize
 }
 
 // get returns an idle pooled connection or nil.
@@ -232,22 +234,27 @@ func (c *writeDeadlineConn) Write(p []byte) (int, error) {
 }
 
 // sendBody writes prefix then the message body to the next hop and returns
-// its final reply text.
-func sendBody(h *hop, prefix []byte, body io.Reader) (string, error) {
+// its final reply text. The body is dot-stuffed by dotWriter straight onto
+// the connection, in 64 KiB writes.
+func (d *dialer) sendBody(h *hop, prefix []byte, body io.Reader) (string, error) {
 	wc, err := h.c.Data()
 	if err != nil {
 		return "", err
 	}
-	bw := bufio.NewWriterSize(wc, 64<<10)
-	if _, err := bw.Write(prefix); err != nil {
+	dw := newDotWriter(h.conn, &d.writers)
+	defer dw.release()
+	if _, err := dw.Write(prefix); err != nil {
 		h.broken = true
 		return "", err
 	}
-	if _, err := io.Copy(bw, body); err != nil {
+	buf := d.getBuf()
+	_, err = io.CopyBuffer(dw, body, *buf)
+	d.putBuf(buf)
+	if err != nil {
 		h.broken = true
 		return "", err
 	}
-	if err := bw.Flush(); err != nil {
+	if err := dw.finish(wc); err != nil {
 		h.broken = true
 		return "", err
 	}
@@ -261,3 +268,17 @@ func sendBody(h *hop, prefix []byte, body io.Reader) (string, error) {
 	}
 	return resp.StatusText, nil
 }
+
+// copyBufSize is the size of the buffers of getBuf.
+const copyBufSize = 64 << 10
+
+// getBuf returns a pooled 64 KiB copy buffer; putBuf gives it back.
+func (d *dialer) getBuf() *[]byte {
+	if b, ok := d.bufs.Get().(*[]byte); ok {
+		return b
+	}
+	b := make([]byte, copyBufSize)
+	return &b
+}
+
+func (d *dialer) putBuf(b *[]byte) { d.bufs.Put(b) }

@@ -207,8 +207,11 @@ func (s *sinkSession) Data(r io.Reader) error {
 	m := s.m
 	m.data, m.size = buf.Bytes(), n
 	copy(m.sum[:], h.Sum(nil))
-	if s.k.dataErr != nil {
-		if err := s.k.dataErr(&m); err != nil {
+	s.k.mu.Lock()
+	dataErr := s.k.dataErr
+	s.k.mu.Unlock()
+	if dataErr != nil {
+		if err := dataErr(&m); err != nil {
 			return err
 		}
 	}

@@ -22,6 +22,8 @@ type limitListener struct {
 	mu    sync.Mutex
 	total int
 	byIP  map[netip.Addr]int
+
+	bufs sync.Pool // *[]byte of readAhead bytes
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
@@ -67,6 +69,13 @@ func (l *limitListener) release(ip netip.Addr) {
 	l.mu.Unlock()
 }
 
+// readAhead is the size of a timedConn's read buffer.
+const readAhead = 64 << 10
+
+// timedConn reads through a buffer of readAhead bytes, taken from the
+// listener's pool only while it holds unread data: go-smtp reads in 4 KiB
+// pieces, which would cost a system call (and a deadline update) per 4 KiB
+// of a message. Reads come from one goroutine (go-smtp's connection loop).
 type timedConn struct {
 	net.Conn
 	l    *limitListener
@@ -74,15 +83,56 @@ type timedConn struct {
 	idle time.Duration
 	end  time.Time
 	once sync.Once
+
+	buf  *[]byte // read ahead, nil when drained
+	r, w int     // unread data is (*buf)[r:w]
+	rerr error   // the error that came with the buffered data
 }
 
 func (c *timedConn) Read(p []byte) (int, error) {
+	if c.buf != nil {
+		n := copy(p, (*c.buf)[c.r:c.w])
+		c.r += n
+		if c.r == c.w {
+			c.drained()
+		}
+		return n, nil
+	}
+	if c.rerr != nil {
+		err := c.rerr
+		c.rerr = nil
+		return 0, err
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
 	d := time.Now().Add(c.idle)
 	if d.After(c.end) {
 		d = c.end
 	}
 	c.Conn.SetReadDeadline(d)
-	return c.Conn.Read(p)
+	if len(p) >= readAhead {
+		return c.Conn.Read(p)
+	}
+	b, _ := c.l.bufs.Get().(*[]byte)
+	if b == nil {
+		nb := make([]byte, readAhead)
+		b = &nb
+	}
+	n, err := c.Conn.Read(*b)
+	k := copy(p, (*b)[:n])
+	if k == n {
+		c.l.bufs.Put(b)
+		return k, err
+	}
+	c.buf, c.r, c.w, c.rerr = b, k, n, err
+	return k, nil
+}
+
+// drained gives the read buffer back to the pool.
+func (c *timedConn) drained() {
+	c.l.bufs.Put(c.buf)
+	c.buf = nil
 }
 
 func (c *timedConn) Close() error {

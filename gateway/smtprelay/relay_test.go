@@ -402,7 +402,9 @@ func TestNextHopDropsAtDataTempfails(t *testing.T) {
 		t.Errorf("events: %+v", evs)
 	}
 	// the relay recovers: the next message goes through on a new connection
+	k.mu.Lock()
 	k.dataErr = nil
+	k.mu.Unlock()
 	res = send(t, tr.addr, "taro@city.example", []string{"hanako@partner.example"}, testMessage("again\r\n"))
 	wantCode(t, "DATA after drop", res.dataErr, 250)
 }

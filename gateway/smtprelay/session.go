@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/netip"
-	"os"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -32,11 +31,12 @@ type rcpt struct {
 // may call Reset/Logout while Data still runs (it first closes Data's
 // reader, so Data returns soon and the lock is short).
 type session struct {
-	r      *Relay
-	conn   *smtp.Conn
-	remote netip.Addr
-	tls    bool
-	log    *zap.Logger
+	r       *Relay
+	conn    *smtp.Conn
+	remote  netip.Addr
+	tls     bool
+	log     *zap.Logger // with the client's address; made on first use (logger)
+	logOnce sync.Once
 
 	mu       sync.Mutex
 	user     string
@@ -68,7 +68,7 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 			return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Authentication failed"}
 		}
 		if err := s.r.deps.Auth(username, password); err != nil {
-			s.log.Info("smtp auth failed", zap.String("user", username))
+			s.logger().Info("smtp auth failed", zap.String("user", username))
 			return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "Authentication failed"}
 		}
 		s.mu.Lock()
@@ -78,13 +78,20 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 	}), nil
 }
 
+// logger returns the session's logger, made on first use: most sessions
+// log nothing, and a child logger costs an encoded field.
+func (s *session) logger() *zap.Logger {
+	s.logOnce.Do(func() { s.log = s.r.log.With(zap.String("client", s.remote.String())) })
+	return s.log
+}
+
 func (s *session) mayRelay() bool { return s.user != "" || s.r.allowed(s.remote) }
 
 func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.mayRelay() {
-		s.log.Warn("smtp relay denied", zap.String("stage", "mail"))
+		s.logger().Warn("smtp relay denied", zap.String("stage", "mail"))
 		return replyRelayDenied
 	}
 	if opts == nil {
@@ -116,7 +123,7 @@ func (s *session) openTx(from string, o *smtp.MailOptions) error {
 			h, err := s.r.hops.dial(ctx)
 			cancel()
 			if err != nil {
-				s.log.Warn("next hop unreachable", zap.String("next_hop", s.r.cfg.NextHop), zap.Error(err))
+				s.logger().Warn("next hop unreachable", zap.String("next_hop", s.r.cfg.NextHop), zap.Error(err))
 				return nextHopError(err, true)
 			}
 			s.hop, fresh = h, true
@@ -174,10 +181,10 @@ func (s *session) refuseFax(to string) error {
 	e.Verdict, e.Action = string(rules.Block), "reject"
 	e.Reasons = []event.Reason{{Code: rules.ReasonFax, Article: "第11条(6)", Detail: "recipient is an email-to-FAX gateway"}}
 	if err := s.r.deps.Recorder.Record(context.Background(), e); err != nil {
-		s.log.Error("event record failed", zap.String("event", id), zap.Error(err))
+		s.logger().Error("event record failed", zap.String("event", id), zap.Error(err))
 	}
 	s.observe("block", "reject", 0)
-	s.log.Info("smtp fax recipient refused", zap.String("event", id))
+	s.logger().Info("smtp fax recipient refused", zap.String("event", id))
 	return faxReply(id)
 }
 
@@ -228,34 +235,34 @@ func (s *session) observe(verdict, action string, d time.Duration) {
 type txn struct {
 	id    string
 	start time.Time
-	f     *os.File
+	msg   *spooled
 	size  int64
 }
 
-func (t *txn) body() io.Reader { return io.NewSectionReader(t.f, 0, t.size) }
+func (t *txn) body() io.Reader { return t.msg.reader() }
 
 func (s *session) Data(r io.Reader) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := &txn{start: time.Now()}
 	t.id = s.r.deps.NewID(t.start)
-	f, err := s.r.spool.create()
-	if err != nil {
-		s.log.Error("spool failed", zap.Error(err))
-		s.abortTx()
-		return replySpoolFailed
-	}
-	t.f = f
-	defer s.r.spool.discard(f)
-	buf := make([]byte, 64<<10)
-	t.size, err = io.CopyBuffer(f, r, buf)
+	buf := s.r.hops.getBuf()
+	msg, err := s.r.spool.receive(r, *buf)
+	s.r.hops.putBuf(buf)
 	if err != nil {
 		s.abortTx()
 		if errors.Is(err, smtp.ErrDataReset) {
 			return err
 		}
+		var se *spoolError
+		if errors.As(err, &se) {
+			s.logger().Error("spool failed", zap.Error(err))
+			return replySpoolFailed
+		}
 		return dataReadError(err)
 	}
+	defer msg.release()
+	t.msg, t.size = msg, msg.size
 	if s.hop == nil || !s.inTx || len(s.rcpts) == 0 {
 		return replyNoTransaction
 	}
@@ -306,11 +313,13 @@ func (s *session) inspect(t *txn) (*gateway.Verdict, time.Duration, error) {
 		err error
 	}
 	ch := make(chan result, 1)
+	t.msg.hold() // the spooled message outlives an abandoned inspection
 	go func() {
+		defer t.msg.release()
 		defer func() { <-s.r.sem }() // the slot is freed when the inspection really ends
 		defer func() {
 			if p := recover(); p != nil {
-				s.log.Error("inspection panicked", zap.String("event", t.id), zap.ByteString("stack", debug.Stack()))
+				s.logger().Error("inspection panicked", zap.String("event", t.id), zap.ByteString("stack", debug.Stack()))
 				ch <- result{err: errPanic{p}}
 			}
 		}()
@@ -340,17 +349,17 @@ func (s *session) inspectFailed(t *txn, dur time.Duration, ierr error) error {
 	case errors.Is(ierr, context.DeadlineExceeded):
 		class = "inspection timed out"
 	}
-	path, kerr := s.r.spool.keep(t.f, t.id)
+	path, kerr := t.msg.keep(t.id)
 	if kerr != nil {
-		s.log.Error("keeping failed message", zap.String("event", t.id), zap.Error(kerr))
+		s.logger().Error("keeping failed message", zap.String("event", t.id), zap.Error(kerr))
 	}
-	s.log.Error("smtp "+class+": answered 451, message kept", zap.String("event", t.id),
+	s.logger().Error("smtp "+class+": answered 451, message kept", zap.String("event", t.id),
 		zap.String("spool", path), zap.String("error_type", fmt.Sprintf("%T", ierr)))
 	e := s.newEvent(t.id, t.start, t.size)
 	e.Verdict, e.Action, e.Error = "error", "tempfail", class
 	e.DurationMS = time.Since(t.start).Milliseconds()
 	if err := s.r.deps.Recorder.Record(context.Background(), e); err != nil {
-		s.log.Error("event record failed", zap.String("event", t.id), zap.Error(err))
+		s.logger().Error("event record failed", zap.String("event", t.id), zap.Error(err))
 	}
 	s.observe("error", "tempfail", dur)
 	return inspectFailedReply(t.id)
@@ -363,7 +372,7 @@ func (s *session) forward(t *txn, v *gateway.Verdict, dur time.Duration) error {
 		verdict = "monitor"
 	}
 	prefix := s.traceHeader(t.id, verdict)
-	text, err := sendBody(s.hop, prefix, t.body())
+	text, err := s.r.hops.sendBody(s.hop, prefix, t.body())
 	s.inTx = false
 	e := s.newEvent(t.id, t.start, t.size)
 	fillVerdict(e, v)
@@ -395,7 +404,7 @@ func (s *session) forward(t *txn, v *gateway.Verdict, dur time.Duration) error {
 		rerr = s.r.deps.Recorder.Record(context.Background(), e)
 	}
 	if rerr != nil {
-		s.log.Error("event record failed", zap.String("event", t.id), zap.Error(rerr))
+		s.logger().Error("event record failed", zap.String("event", t.id), zap.Error(rerr))
 	}
 	s.observe(verdict, e.Action, dur)
 	return reply
@@ -416,7 +425,7 @@ func (s *session) policyTempfail(t *txn, v *gateway.Verdict, dur time.Duration) 
 	e.Verdict, e.Action, e.Error = string(rules.Block), "tempfail", "policy asked to try again later"
 	e.DurationMS = time.Since(t.start).Milliseconds()
 	if err := s.r.deps.Recorder.Record(context.Background(), e); err != nil {
-		s.log.Error("event record failed", zap.String("event", t.id), zap.Error(err))
+		s.logger().Error("event record failed", zap.String("event", t.id), zap.Error(err))
 	}
 	s.observe("block", "tempfail", dur)
 	return tempfail(smtp.EnhancedCode{4, 7, 0}, "Message could not be fully inspected, try again later; event "+t.id)
@@ -437,7 +446,7 @@ func (s *session) reject(t *txn, v *gateway.Verdict, dur time.Duration) error {
 	}
 	e.DurationMS = time.Since(t.start).Milliseconds()
 	if err := s.r.deps.Recorder.Record(context.Background(), e); err != nil {
-		s.log.Error("event record failed: answering 451", zap.String("event", t.id), zap.Error(err))
+		s.logger().Error("event record failed: answering 451", zap.String("event", t.id), zap.Error(err))
 		s.observe("block", "tempfail", dur)
 		return tempfail(smtp.EnhancedCode{4, 3, 0}, "Cannot record the decision, try again later; event "+t.id)
 	}
@@ -471,7 +480,7 @@ func (s *session) bounce(t *txn, v *gateway.Verdict, dur time.Duration) error {
 	}
 	e.DurationMS = time.Since(t.start).Milliseconds()
 	if err := s.r.deps.Recorder.Record(context.Background(), e); err != nil {
-		s.log.Error("event record failed: answering 451", zap.String("event", t.id), zap.Error(err))
+		s.logger().Error("event record failed: answering 451", zap.String("event", t.id), zap.Error(err))
 		s.observe("block", "tempfail", dur)
 		return tempfail(smtp.EnhancedCode{4, 3, 0}, "Cannot record the decision, try again later; event "+t.id)
 	}
@@ -481,11 +490,11 @@ func (s *session) bounce(t *txn, v *gateway.Verdict, dur time.Duration) error {
 
 // tempfailBlocked records a blocked message that could not be handled and answers 451.
 func (s *session) tempfailBlocked(t *txn, e *event.Event, dur time.Duration, why string, err error) error {
-	s.log.Error("smtp blocked message: "+why+": answered 451", zap.String("event", t.id), zap.Error(err))
+	s.logger().Error("smtp blocked message: "+why+": answered 451", zap.String("event", t.id), zap.Error(err))
 	e.Action, e.Error = "tempfail", why
 	e.DurationMS = time.Since(t.start).Milliseconds()
 	if rerr := s.r.deps.Recorder.Record(context.Background(), e); rerr != nil {
-		s.log.Error("event record failed", zap.String("event", t.id), zap.Error(rerr))
+		s.logger().Error("event record failed", zap.String("event", t.id), zap.Error(rerr))
 	}
 	s.observe("block", "tempfail", dur)
 	if strings.HasPrefix(why, "notice") {
@@ -525,7 +534,7 @@ func (s *session) sendNotice(t *txn, v *gateway.Verdict) error {
 		}
 		return err
 	}
-	_, err = sendBody(s.hop, nil, &buf)
+	_, err = s.r.hops.sendBody(s.hop, nil, &buf)
 	s.inTx = false
 	if err != nil && s.hop.broken {
 		s.dropHop()

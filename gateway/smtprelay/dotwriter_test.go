@@ -1,0 +1,112 @@
+package smtprelay
+
+import (
+	"bufio"
+	"bytes"
+	"net/textproto"
+	"strings"
+	"testing"
+)
+
+// dotStuffed writes body through dotWriter in pieces of at most step bytes
+// and finishes it through a textproto DotWriter on the same stream, as
+// sendBody does with go-smtp's.
+func dotStuffed(t testing.TB, body []byte, step int) []byte {
+	var raw bytes.Buffer
+	bw := bufio.NewWriter(&raw)
+	wc := textproto.NewWriter(bw).DotWriter()
+	dw := newDotWriter(&raw, nil)
+	for p := body; len(p) > 0; {
+		n := min(step, len(p))
+		if _, err := dw.Write(p[:n]); err != nil {
+			t.Fatal(err)
+		}
+		p = p[n:]
+	}
+	if err := dw.finish(wc); err != nil {
+		t.Fatal(err)
+	}
+	if err := wc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return raw.Bytes()
+}
+
+// referenceStuffed is RFC 5321 §4.5.2 done line by line: every line ends
+// in CRLF (a bare LF becomes CRLF, a final unterminated line or a final
+// bare CR gets one), a leading '.' is doubled, then ".\r\n".
+func referenceStuffed(body []byte) []byte {
+	var out bytes.Buffer
+	s := string(body)
+	if strings.HasSuffix(s, "\r") {
+		s += "\n"
+	}
+	lines := strings.SplitAfter(s, "\n")
+	if lines[len(lines)-1] == "" && len(lines) > 1 {
+		lines = lines[:len(lines)-1]
+	}
+	for _, l := range lines {
+		l = strings.TrimSuffix(l, "\n")
+		l = strings.TrimSuffix(l, "\r")
+		if strings.HasPrefix(l, ".") {
+			out.WriteByte('.')
+		}
+		out.WriteString(l + "\r\n")
+	}
+	out.WriteString(".\r\n")
+	return out.Bytes()
+}
+
+func TestDotWriter(t *testing.T) {
+	for _, body := range []string{
+		"",
+		"a",
+		"a\r\n",
+		"a\n",
+		".\r\n",
+		"..\r\n.x\r\n",
+		"line\r\n.\r\nmore\r\n",
+		"no final break",
+		"bare\rcr\r\n",
+		"ends in cr\r",
+		"\r\n\r\n",
+		"x\n.y\n\n.\n",
+		strings.Repeat("0123456789", 9000) + "\r\n." + strings.Repeat("y", 70000) + "\r\n",
+	} {
+		want := referenceStuffed([]byte(body))
+		for _, step := range []int{1, 2, 3, 7, 64 << 10, 1 << 20} {
+			got := dotStuffed(t, []byte(body), step)
+			if !bytes.Equal(got, want) {
+				t.Errorf("body %.40q in steps of %d:\n got %.80q\nwant %.80q", body, step, got, want)
+			}
+		}
+	}
+}
+
+// TestDotWriterLikeTextproto: on input without a CR before a CR (where
+// textproto adds a CR), the output is byte for byte what net/textproto's
+// DotWriter alone would write.
+func TestDotWriterLikeTextproto(t *testing.T) {
+	body := []byte("From: a\r\nSubject: x\r\n\r\n.hidden\r\nbare lf\n.\n..\r\nlast line no break")
+	var raw bytes.Buffer
+	bw := bufio.NewWriter(&raw)
+	wc := textproto.NewWriter(bw).DotWriter()
+	wc.Write(body)
+	wc.Close()
+	if got := dotStuffed(t, body, 5); !bytes.Equal(got, raw.Bytes()) {
+		t.Errorf("got  %q\nwant %q", got, raw.Bytes())
+	}
+}
+
+func FuzzDotWriter(f *testing.F) {
+	f.Add([]byte("a\r\n.b\n\r\rc\r"), 3)
+	f.Add([]byte(".\r\n"), 1)
+	f.Fuzz(func(t *testing.T, body []byte, step int) {
+		if step <= 0 || step > 1<<16 {
+			step = 1 + len(body)
+		}
+		if got, want := dotStuffed(t, body, step), referenceStuffed(body); !bytes.Equal(got, want) {
+			t.Fatalf("got %q want %q", got, want)
+		}
+	})
+}
