@@ -416,7 +416,7 @@ func adminToken(configured, dataDir string) (string, error) {
 }
 
 // adminHandler serves GET /healthz, GET /metrics and POST /-/reload (bearer token).
-func adminHandler(token string, m *serveMetrics, reload func() error) http.Handler {
+func adminHandler(token string, m *serveMetrics, reload func() error) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -654,7 +654,12 @@ func runServe(ctx context.Context, o serveOptions, stderr io.Writer) int {
 	}
 	var admin *http.Server
 	if adminL != nil {
-		admin = &http.Server{Handler: adminHandler(token, metrics, reload), ReadHeaderTimeout: 10 * time.Second}
+		mux := adminHandler(token, metrics, reload)
+		if proxyL != nil {
+			// Browsers are pointed at the proxy with this file.
+			mux.Handle("GET /proxy.pac", httpproxy.PACHandler(proxyL.Addr().String(), s.Policy.Document().Hosts.NoIntercept))
+		}
+		admin = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		go func() {
 			if err := admin.Serve(adminL); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				log.Error("admin listener stopped", zap.Error(err))
@@ -684,6 +689,7 @@ func runServe(ctx context.Context, o serveOptions, stderr io.Writer) int {
 		zap.String("data_dir", s.DataDir),
 		zap.String("config", o.configPath),
 	)
+	go sweepQuarantine(ctx, qdir, log)
 	if o.ready != nil {
 		o.ready(serveAddrs{SMTP: addr(smtpL), Proxy: addr(proxyL), Admin: addr(adminL), AdminToken: token})
 	}
@@ -721,4 +727,28 @@ loop:
 	}
 	log.Info("sekisho serve stopped")
 	return code
+}
+
+// sweepInterval is how often expired quarantine items are destroyed.
+const sweepInterval = time.Hour
+
+// sweepQuarantine destroys quarantined items past their retention period
+// (第15条), at start and then every sweepInterval; each destruction is
+// recorded in the event log by the quarantine itself.
+func sweepQuarantine(ctx context.Context, q *quarantine.Dir, log *zap.Logger) {
+	t := time.NewTicker(sweepInterval)
+	defer t.Stop()
+	for {
+		gone, err := q.Sweep(time.Now())
+		if err != nil {
+			log.Error("quarantine sweep failed; expired items stay until the next sweep", zap.Error(err))
+		} else if len(gone) > 0 {
+			log.Info("quarantine: expired items destroyed", zap.Int("count", len(gone)))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
