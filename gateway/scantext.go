@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"runtime"
+	"sync"
 
 	"github.com/sekisho-dlp/sekisho/detectors"
 )
@@ -15,6 +16,13 @@ const (
 	textChunk  = 128 << 10
 	textChunks = 8
 )
+
+// chunkPool keeps text chunk buffers across items, so that inspecting a
+// small message or upload does not allocate a fresh 128 KiB each time.
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, textChunk); return &b }}
+
+func getChunk() []byte  { return *chunkPool.Get().(*[]byte) }
+func putChunk(b []byte) { b = b[:cap(b)]; chunkPool.Put(&b) }
 
 // maxDetectors is how many detection goroutines one item may use: each
 // large part goes to one of them (a part's text must be scanned in order),
@@ -72,7 +80,7 @@ func (c *collector) buffer() []byte {
 		return <-c.pipe.free
 	}
 	if c.first == nil {
-		c.first = make([]byte, textChunk)
+		c.first = getChunk()
 	}
 	return c.first
 }
@@ -88,11 +96,27 @@ func (c *collector) release(b []byte) {
 // and records the tallies of their parts. It must be called once the walk
 // is over, whatever its outcome. A panic of a detector fails the item.
 func (c *collector) finish() error {
+	if c.first != nil {
+		putChunk(c.first)
+		c.first = nil
+	}
 	p := c.pipe
 	if p == nil {
 		return nil
 	}
 	c.pipe = nil
+	// Every buffer is back in p.free once the detectors are done: return
+	// them to the pool.
+	defer func() {
+		for {
+			select {
+			case b := <-p.free:
+				putChunk(b)
+			default:
+				return
+			}
+		}
+	}()
 	var panicked any
 	for _, d := range p.dets {
 		close(d.work)
@@ -153,7 +177,7 @@ type detectResult struct {
 func startDetectPipe() *detectPipe {
 	p := &detectPipe{free: make(chan []byte, textChunks)}
 	for range textChunks - 1 {
-		p.free <- make([]byte, textChunk)
+		p.free <- getChunk()
 	}
 	n := min(maxDetectors, runtime.GOMAXPROCS(0))
 	for range n {
