@@ -2,15 +2,16 @@ package gateway
 
 import (
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/sekisho-dlp/sekisho/gateway/event"
 	"github.com/sekisho-dlp/sekisho/rules"
 )
 
-// NewEvent builds the event of an inspected item: the decision, masked
-// samples, attachments. The front end fills in Action (what it did),
-// QuarantineID, Error and DurationMS. id comes from event.NewID.
+// NewEvent builds the event of an inspected item: the envelope, then what
+// the verdict says (FillEvent). The front end fills in Action (what it
+// did), QuarantineID, Error, Size and DurationMS. id comes from event.NewID.
 func NewEvent(id string, t time.Time, it Item, v *Verdict) *event.Event {
 	e := &event.Event{
 		ID:         id,
@@ -25,23 +26,59 @@ func NewEvent(id string, t time.Time, it Item, v *Verdict) *event.Event {
 	if v == nil {
 		return e
 	}
+	FillEvent(e, v)
+	if v.Header != nil && len(e.Recipients) == 0 {
+		e.Recipients = append(append(append([]string(nil), v.Header.To...), v.Header.Cc...), v.Header.Bcc...)
+	}
+	return e
+}
+
+// FillEvent copies what the verdict says into e: verdict, the message's
+// ids, reasons with articles, counts and masked samples per detector,
+// attachments and their encryption, and the ledger flag (an allowed item
+// that carried an encrypted attachment: 第11条(2)(4) 管理簿). Nothing it
+// writes holds a detected value in clear; a Subject that held one is
+// written "(masked)".
+func FillEvent(e *event.Event, v *Verdict) {
 	e.Verdict = string(v.Verdict)
 	if v.Monitor {
 		e.Verdict = "monitor"
 	}
 	if v.Header != nil {
 		e.MessageID = v.Header.MessageID
-		if len(e.Recipients) == 0 {
-			e.Recipients = append(append(append([]string(nil), v.Header.To...), v.Header.Cc...), v.Header.Bcc...)
-		}
-		e.Subject = "(masked)"
-		if subjectClean(v) {
-			e.Subject = v.Header.Subject
+		e.Subject = v.Header.Subject
+		if v.SubjectHasFinding() {
+			e.Subject = "(masked)"
 		}
 	}
 	for _, r := range v.Reasons {
 		e.Reasons = append(e.Reasons, event.Reason{Code: r.Code, Article: r.Article, Place: r.Place, Detail: r.Detail})
 	}
+	e.Detectors = detectorCounts(v)
+	for _, pl := range v.Places {
+		if pl.Kind != rules.PlaceAttachment {
+			continue
+		}
+		e.Attachments = append(e.Attachments, event.Attachment{
+			Name: pl.Name, Type: pl.Type, Size: pl.Size, Encrypted: pl.Encrypted || pl.EncryptedInside,
+			Encryption: pl.Encryption, Uninspectable: strings.Join(pl.Uninspectable, "; "),
+		})
+	}
+	if len(v.Places) == 0 { // a verdict made without places: top-level attachment parts
+		for _, p := range v.Parts {
+			if p.Role == "attachment" && !strings.Contains(strings.TrimPrefix(p.Path, "attachment["), "/") {
+				e.Attachments = append(e.Attachments, event.Attachment{Name: p.Name, Type: p.Type, Size: p.Size,
+					Encrypted: p.Encrypted, Encryption: p.Encryption, Uninspectable: p.Uninspectable})
+			}
+		}
+	}
+	e.Ledger = v.Verdict == rules.Allow && !v.Monitor && v.CarriesEncrypted()
+}
+
+// detectorCounts are the distinct-value counts and masked samples per
+// detector, from the item's tally or, without one, from its parts.
+func detectorCounts(v *Verdict) []event.DetectorCount {
+	var out []event.DetectorCount
 	if v.Findings != nil {
 		for _, id := range v.Findings.Detectors() {
 			n, _ := v.Findings.Count(id)
@@ -49,34 +86,54 @@ func NewEvent(id string, t time.Time, it Item, v *Verdict) *event.Event {
 			for _, s := range v.Findings.Samples(id, MaxSamples) {
 				dc.Masked = append(dc.Masked, s.Masked)
 			}
-			e.Detectors = append(e.Detectors, dc)
+			out = append(out, dc)
 		}
-		sort.Slice(e.Detectors, func(i, j int) bool { return e.Detectors[i].Detector < e.Detectors[j].Detector })
+		return out
 	}
-	encrypted := false
-	for _, p := range v.Places {
-		if p.Kind != rules.PlaceAttachment {
-			continue
+	counts := map[string]int{}
+	masked := map[string][]string{}
+	for _, p := range v.Parts {
+		for id, n := range p.Findings {
+			counts[id] += n
 		}
-		a := event.Attachment{Name: p.Name, Type: p.Type, Size: p.Size, Encrypted: p.Encrypted, Encryption: p.Encryption}
-		if len(p.Uninspectable) > 0 {
-			a.Uninspectable = p.Uninspectable[0]
+		for id, m := range p.Masked {
+			masked[id] = append(masked[id], m...)
 		}
-		encrypted = encrypted || p.Encrypted || p.EncryptedInside
-		e.Attachments = append(e.Attachments, a)
 	}
-	// 第11条(2)(4) 管理簿: information that left in the permitted way.
-	e.Ledger = v.Verdict == rules.Allow && encrypted
-	return e
+	for id, n := range counts {
+		m := masked[id]
+		if len(m) > MaxSamples {
+			m = m[:MaxSamples]
+		}
+		out = append(out, event.DetectorCount{Detector: id, Count: n, Masked: m})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Detector < out[j].Detector })
+	return out
 }
 
-// subjectClean reports whether the Subject part had no finding, so that it
-// may be stored in the event as it is.
-func subjectClean(v *Verdict) bool {
+// SubjectHasFinding reports whether the Subject itself held a detected
+// value (it must then not be repeated in events or notices).
+func (v *Verdict) SubjectHasFinding() bool {
 	for _, p := range v.Parts {
 		if p.Path == "subject" {
-			return len(p.Findings) == 0
+			return len(p.Findings) > 0
 		}
 	}
-	return true
+	return false
+}
+
+// CarriesEncrypted reports whether the item carries an encrypted
+// attachment (or uploaded file), at any depth.
+func (v *Verdict) CarriesEncrypted() bool {
+	for _, pl := range v.Places {
+		if pl.Kind == rules.PlaceAttachment && (pl.Encrypted || pl.EncryptedInside) {
+			return true
+		}
+	}
+	for _, p := range v.Parts {
+		if p.Role == "attachment" && p.Encrypted {
+			return true
+		}
+	}
+	return false
 }

@@ -205,7 +205,7 @@ func New(cfg Config, deps Deps) (*Relay, error) {
 		deps.Log = zap.NewNop()
 	}
 	if deps.NewID == nil {
-		deps.NewID = newEventID
+		deps.NewID = event.NewID
 	}
 	if deps.IsFax == nil {
 		deps.IsFax = func(string) bool { return false }

@@ -375,9 +375,9 @@ func (s *session) forward(t *txn, v *gateway.Verdict, dur time.Duration) error {
 	text, err := s.r.hops.sendBody(s.hop, prefix, t.body())
 	s.inTx = false
 	e := s.newEvent(t.id, t.start, t.size)
-	fillVerdict(e, v)
+	gateway.FillEvent(e, v)
 	e.Verdict, e.Action = verdict, "forward"
-	e.Ledger = verdict == string(rules.Allow) && carriesEncrypted(v)
+	e.Ledger = verdict == string(rules.Allow) && v.CarriesEncrypted()
 	var reply error
 	if err != nil {
 		if s.hop.broken {
@@ -421,7 +421,7 @@ type asyncRecorder interface {
 func (s *session) policyTempfail(t *txn, v *gateway.Verdict, dur time.Duration) error {
 	s.abortTx()
 	e := s.newEvent(t.id, t.start, t.size)
-	fillVerdict(e, v)
+	gateway.FillEvent(e, v)
 	e.Verdict, e.Action, e.Error = string(rules.Block), "tempfail", "policy asked to try again later"
 	e.DurationMS = time.Since(t.start).Milliseconds()
 	if err := s.r.deps.Recorder.Record(context.Background(), e); err != nil {
@@ -435,7 +435,7 @@ func (s *session) policyTempfail(t *txn, v *gateway.Verdict, dur time.Duration) 
 func (s *session) reject(t *txn, v *gateway.Verdict, dur time.Duration) error {
 	s.abortTx()
 	e := s.newEvent(t.id, t.start, t.size)
-	fillVerdict(e, v)
+	gateway.FillEvent(e, v)
 	e.Verdict, e.Action = string(rules.Block), "reject"
 	if v.Quarantine && s.r.deps.Quarantine != nil {
 		qid, err := s.quarantine(t, v)
@@ -460,7 +460,7 @@ func (s *session) reject(t *txn, v *gateway.Verdict, dur time.Duration) error {
 func (s *session) bounce(t *txn, v *gateway.Verdict, dur time.Duration) error {
 	s.abortTx()
 	e := s.newEvent(t.id, t.start, t.size)
-	fillVerdict(e, v)
+	gateway.FillEvent(e, v)
 	e.Verdict, e.Action = string(rules.Block), "bounce"
 	if s.r.deps.Quarantine != nil {
 		qid, err := s.quarantine(t, v)
@@ -515,7 +515,7 @@ func (s *session) sendNotice(t *txn, v *gateway.Verdict) error {
 		ReportingMTA:   s.r.cfg.Hostname,
 		Postmaster:     s.r.cfg.Postmaster,
 		OriginalHeader: hdr,
-		MaskSubject:    subjectHasFinding(v),
+		MaskSubject:    v.SubjectHasFinding(),
 		Date:           time.Now(),
 	}); err != nil {
 		return err
@@ -551,7 +551,7 @@ func (s *session) notice(t *txn, v *gateway.Verdict) Notice {
 			n.ORCPT[rc.addr] = rc.opts.OriginalRecipient
 		}
 	}
-	if v.Header != nil && !subjectHasFinding(v) {
+	if v.Header != nil && !v.SubjectHasFinding() {
 		n.Subject = v.Header.Subject
 	}
 	for _, r := range v.Reasons {
