@@ -179,19 +179,25 @@ func (p *Proxy) handleConnect(host string, ctx *goproxy.ProxyCtx) (*goproxy.Conn
 	name := hostOnly(host)
 	pol := p.cfg.Hosts()
 	if blocked, reason := pol.HostDecision(name); blocked {
-		id := event.NewID(time.Now())
 		it := gateway.Item{Channel: rules.ChannelHTTP, Client: clientOf(ctx.Req), Host: name}
-		e := gateway.NewEvent(id, time.Now(), it, &gateway.Verdict{Decision: rules.Decision{Verdict: rules.Block, Reasons: []rules.Reason{reason}, Action: "reject"}})
-		e.URL = "CONNECT " + host
-		e.Action = "reject"
-		p.record(e)
-		ctx.Resp = blockResponse(ctx.Req, id, []rules.Reason{reason})
+		ctx.Resp = p.blockHost(ctx.Req, it, reason, "CONNECT "+host)
 		return goproxy.RejectConnect, host
 	}
 	if p.cfg.CA != nil && pol.Intercept(name) {
 		return &goproxy.ConnectAction{Action: goproxy.ConnectMitm, TLSConfig: goproxy.TLSConfigFromCA(p.cfg.CA)}, host
 	}
 	return goproxy.OkConnect, host
+}
+
+// blockHost records the refusal of a blocked destination (web-FAX, blocked
+// host) and returns the 403 answer; url is how the event shows the request.
+func (p *Proxy) blockHost(req *http.Request, it gateway.Item, reason rules.Reason, url string) *http.Response {
+	now := time.Now()
+	id := event.NewID(now)
+	e := gateway.NewEvent(id, now, it, &gateway.Verdict{Decision: rules.Decision{Verdict: rules.Block, Reasons: []rules.Reason{reason}, Action: "reject"}})
+	e.URL, e.Action = url, "reject"
+	p.record(e)
+	return blockResponse(req, id, []rules.Reason{reason})
 }
 
 // connectionError answers a failed upstream connection without revealing

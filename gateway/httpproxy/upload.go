@@ -33,13 +33,8 @@ func (p *Proxy) handleRequest(req *http.Request, ctx *goproxy.ProxyCtx) (*http.R
 	pol := p.cfg.Hosts()
 	it := gateway.Item{Channel: rules.ChannelHTTP, Client: clientOf(req), Host: host, Upload: true, ContentType: req.Header.Get("Content-Type")}
 	if blocked, reason := pol.HostDecision(host); blocked {
-		id := event.NewID(start)
-		e := gateway.NewEvent(id, start, it, &gateway.Verdict{Decision: rules.Decision{Verdict: rules.Block, Reasons: []rules.Reason{reason}, Action: "reject"}})
-		e.URL = req.Method + " " + urlForLog(req)
-		e.Action = "reject"
-		p.record(e)
 		drain(req)
-		return req, blockResponse(req, id, []rules.Reason{reason})
+		return req, p.blockHost(req, it, reason, req.Method+" "+urlForLog(req))
 	}
 	if !hasBody(req) {
 		return req, nil
