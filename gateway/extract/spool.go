@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 )
 
 // spoolChunk is the unit in which a spooled file is held in memory. Chunks
@@ -12,18 +13,29 @@ import (
 // attachment several times over), and the memory copy reads at any offset.
 const spoolChunk = 64 << 10
 
+// spoolChunks recycles the chunks of in-memory spools: a fresh 64 KiB
+// chunk per read is a large allocation the GC must clear and the kernel
+// must fault in, and that cost more than decoding the attachment itself.
+var spoolChunks = sync.Pool{New: func() any { c := make([]byte, spoolChunk); return &c }}
+
 // spooled is a file read whole for random access: in memory when it is
 // small, else in a temp file that Close removes.
 type spooled struct {
 	io.ReaderAt
 	size int64
-	f    *os.File // nil when in memory
+	f    *os.File     // nil when in memory
+	mem  *chunkReader // nil when in a file
 }
 
 var _ io.ReaderAt = (*spooled)(nil)
 
-// Close releases the spooled copy, removing a temp file.
+// Close releases the spooled copy: its memory goes back to the pool, a
+// temp file is removed. Nothing may read the spool after Close.
 func (s *spooled) Close() error {
+	if s.mem != nil {
+		s.mem.release()
+		s.mem, s.ReaderAt = nil, nil
+	}
 	if s.f == nil {
 		return nil
 	}
@@ -37,27 +49,34 @@ func (s *spooled) Close() error {
 }
 
 // spool reads r to the end, metered. Up to w.lim.SpoolThreshold bytes stay
-// in memory; a larger input goes to a temp file in w.lim.TempDir.
+// in memory; a larger input goes to a temp file in w.lim.TempDir. The
+// caller must Close it.
 func (w *walker) spool(r io.Reader) (*spooled, error) {
 	mr := w.meter(r)
 	mem := &chunkReader{}
 	head := io.LimitReader(mr, w.lim.SpoolThreshold+1)
 	for {
-		c, n, err := readSpoolChunk(head, len(mem.chunks) == 0)
+		c := spoolChunks.Get().(*[]byte)
+		n, err := io.ReadFull(head, *c)
 		if n > 0 {
-			mem.chunks = append(mem.chunks, c[:n])
+			mem.bufs = append(mem.bufs, c)
+			mem.chunks = append(mem.chunks, (*c)[:n])
 			mem.size += int64(n)
+		} else {
+			spoolChunks.Put(c)
 		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			break
 		}
 		if err != nil {
+			mem.release()
 			return nil, err
 		}
 	}
 	if mem.size <= w.lim.SpoolThreshold {
-		return &spooled{ReaderAt: mem, size: mem.size}, nil
+		return &spooled{ReaderAt: mem, size: mem.size, mem: mem}, nil
 	}
+	defer mem.release()
 	f, err := os.CreateTemp(w.lim.TempDir, "sekisho-spool-*")
 	if err != nil {
 		return nil, fmt.Errorf("extract: spooling to a temp file (check Limits.TempDir): %w", err)
@@ -69,50 +88,32 @@ func (w *walker) spool(r io.Reader) (*spooled, error) {
 			return nil, fmt.Errorf("extract: spooling to %s: %w", f.Name(), err)
 		}
 	}
-	buf := mem.chunks[0][:cap(mem.chunks[0])]
-	if len(buf) < spoolChunk {
-		buf = make([]byte, spoolChunk)
-	}
-	n := mem.size
-	mem = nil
+	buf := spoolChunks.Get().(*[]byte)
+	defer spoolChunks.Put(buf)
 	// Hide f's ReadFrom so that the copy uses buf.
-	m, err := io.CopyBuffer(struct{ io.Writer }{f}, mr, buf)
+	m, err := io.CopyBuffer(struct{ io.Writer }{f}, mr, *buf)
 	if err != nil {
 		sp.Close()
 		return nil, err
 	}
-	sp.size = n + m
+	sp.size = mem.size + m
 	return sp, nil
-}
-
-// spoolFirst is the size of the first read of a spool: a small file (most
-// members of an archive) takes no more memory than that.
-const spoolFirst = 8 << 10
-
-// readSpoolChunk reads the next chunk of a spool; the first one is read
-// into a small buffer first, grown to a whole chunk when it fills up.
-func readSpoolChunk(r io.Reader, first bool) ([]byte, int, error) {
-	if !first {
-		c := make([]byte, spoolChunk)
-		n, err := io.ReadFull(r, c)
-		return c, n, err
-	}
-	small := make([]byte, spoolFirst)
-	n, err := io.ReadFull(r, small)
-	if err != nil {
-		return small, n, err
-	}
-	c := make([]byte, spoolChunk)
-	copy(c, small)
-	m, err := io.ReadFull(r, c[n:])
-	return c, n + m, err
 }
 
 // chunkReader reads at any offset of a file held as spoolChunk-sized
 // chunks (all but the last one full; a single chunk may be smaller).
 type chunkReader struct {
 	chunks [][]byte
+	bufs   []*[]byte // the pooled buffers behind chunks
 	size   int64
+}
+
+// release gives the chunks back to the pool.
+func (c *chunkReader) release() {
+	for _, b := range c.bufs {
+		spoolChunks.Put(b)
+	}
+	c.chunks, c.bufs, c.size = nil, nil, 0
 }
 
 var _ io.ReaderAt = (*chunkReader)(nil)

@@ -15,7 +15,7 @@ func TestSpoolMatchesInput(t *testing.T) {
 	dir := t.TempDir()
 	rnd := rand.New(rand.NewPCG(1, 2))
 	const threshold = 3*spoolChunk + 100
-	for _, size := range []int{0, 1, spoolFirst - 1, spoolFirst, spoolFirst + 1, spoolChunk - 1, spoolChunk, spoolChunk + 1, 3 * spoolChunk, threshold, threshold + 1, 5*spoolChunk + 7} {
+	for _, size := range []int{0, 1, 8191, 8192, 8193, spoolChunk - 1, spoolChunk, spoolChunk + 1, 3 * spoolChunk, threshold, threshold + 1, 5*spoolChunk + 7} {
 		data := make([]byte, size)
 		for i := range data {
 			data[i] = byte(rnd.Uint32())

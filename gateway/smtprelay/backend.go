@@ -11,7 +11,7 @@
 // the sender. Every decision is recorded as an event.
 //
 // Durability. The spool is only a buffer until the next hop has accepted
-// the message: a message up to 1 MiB is held in memory (pooled chunks,
+// the message: a message up to 4 MiB is held in memory (pooled chunks,
 // 64 MiB for all messages together), a larger one in a file under
 // <data-dir>/spool, and neither is ever fsynced, since the client still
 // holds the message until our 250, which comes after the next hop's. What

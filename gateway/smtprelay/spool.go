@@ -13,12 +13,13 @@ import (
 
 // Spool sizing: a message is held in memory, in pooled 64 KiB chunks, up
 // to spoolMemPerMessage bytes while all messages in memory together stay
-// under spoolMemTotal; past either bound it goes to a file. A 5 KB or
-// 100 KB message thus costs no file (no create, write, read back, unlink),
-// and a 50 MiB message costs a file, not 50 MiB of heap.
+// under spoolMemTotal; past either bound it goes to a file. A message of
+// up to a few MB (most mail with an attachment) thus costs no file (no
+// create, write, read back, unlink), and a 50 MiB message costs a file,
+// not 50 MiB of heap.
 const (
 	spoolChunk         = 64 << 10
-	spoolMemPerMessage = 1 << 20
+	spoolMemPerMessage = 4 << 20
 	spoolMemTotal      = 64 << 20
 )
 

@@ -19,7 +19,7 @@ func TestSpoolMemoryAndFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, size := range []int{0, 1, spoolChunk - 1, spoolChunk, spoolChunk + 1, 300 << 10, spoolMemPerMessage - 1, spoolMemPerMessage, 3 << 20} {
+	for _, size := range []int{0, 1, spoolChunk - 1, spoolChunk, spoolChunk + 1, 300 << 10, spoolMemPerMessage - 1, spoolMemPerMessage, spoolMemPerMessage + 3<<20} {
 		data := make([]byte, size)
 		for i := range data {
 			data[i] = byte(r.UintN(256))

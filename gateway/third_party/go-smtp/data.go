@@ -94,8 +94,13 @@ func (r *dataReader) Read(b []byte) (n int, err error) {
 	)
 	for n < len(b) && r.state != stateEOF {
 		if r.state == stateData {
-			// sekisho patch: copy the rest of the line up to and including
-			// the next CR in one piece.
+			// sekisho patch: in the middle of a line, copy everything up
+			// to the next place where the state machine below could do
+			// something other than stay in stateData — a CR followed by
+			// LF and then '.' or CR, or a CR at the end of what is
+			// buffered — in one piece, across as many lines as the
+			// buffer holds. What follows that CR goes through the state
+			// machine byte by byte, exactly as upstream.
 			if r.r.Buffered() == 0 {
 				if _, err = r.r.Peek(1); err != nil {
 					if err == io.EOF {
@@ -109,12 +114,28 @@ func (r *dataReader) Read(b []byte) (n int, err error) {
 				k = len(b) - n
 			}
 			buf, _ := r.r.Peek(k)
-			if i := bytes.IndexByte(buf, '\r'); i >= 0 {
-				buf = buf[:i+1]
+			end := 0
+			for {
+				i := bytes.IndexByte(buf[end:], '\r')
+				if i < 0 {
+					end = len(buf)
+					break
+				}
+				j := end + i
+				if j+1 < len(buf) && buf[j+1] != '\n' {
+					end = j + 2 // stateCR, then any byte but LF: stateData
+					continue
+				}
+				if j+2 < len(buf) && buf[j+1] == '\n' && buf[j+2] != '.' && buf[j+2] != '\r' {
+					end = j + 3 // CRLF, then a byte that begins a plain line: stateData
+					continue
+				}
+				end = j + 1
 				r.state = stateCR
+				break
 			}
-			n += copy(b[n:], buf)
-			r.r.Discard(len(buf))
+			n += copy(b[n:], buf[:end])
+			r.r.Discard(end)
 			continue
 		}
 		var c byte

@@ -206,6 +206,10 @@ var dataReaderSeeds = []string{
 	"ends in CR\r",
 	"\r\n.\r\r\n.\r\n",
 	".\r.\r\n.\r\n",
+	"a\r\r\n.\r\n.\r\n",
+	"a\r\r\r\n.x\r\n.\r\n",
+	"a\rb\r\n\r\n..\r\n.\r\n",
+	"x\r\n\r\r\n.\r\n",
 	strings.Repeat("0123456789abcdef", 40) + "\r\n.\r\nMAIL FROM:<>\r\n",
 }
 
