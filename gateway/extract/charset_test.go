@@ -3,6 +3,7 @@ package extract
 import (
 	"bytes"
 	"io"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -124,5 +125,96 @@ func TestLookupCharset(t *testing.T) {
 		if got := lookupCharset(label).kind; got != want {
 			t.Errorf("%q: kind %d, want %d", label, got, want)
 		}
+	}
+}
+
+// controlCountsByTable is controlCounts without the eight-byte skip: the
+// reference the fast path must agree with.
+func controlCountsByTable(head []byte) (nul, ctrl int) {
+	for _, c := range head {
+		k := binaryClass[c]
+		ctrl += int(k & 1)
+		nul += int(k >> 1)
+	}
+	return nul, ctrl
+}
+
+func TestControlCountsMatchTable(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	alphabets := [][]byte{
+		[]byte("abc xyz\n\t\r0123"),
+		{0x00, 0x01, 0x1F, 0x20, 0x7E, 0x7F, 0x80, 0xFF, '\n', 'a'},
+		[]byte("テキスト\x1b$B\x0e\x0f\x7f"),
+	}
+	for trial := range 3000 {
+		ab := alphabets[trial%len(alphabets)]
+		b := make([]byte, rnd.IntN(300))
+		for i := range b {
+			if rnd.IntN(40) == 0 {
+				b[i] = byte(rnd.IntN(256))
+			} else {
+				b[i] = ab[rnd.IntN(len(ab))]
+			}
+		}
+		gn, gc := controlCounts(b)
+		wn, wc := controlCountsByTable(b)
+		if gn != wn || gc != wc {
+			t.Fatalf("controlCounts(%q) = %d NUL, %d control; table says %d, %d", b, gn, gc, wn, wc)
+		}
+	}
+}
+
+func TestASCIIPrefixAndUTF16PatternMatchBytewise(t *testing.T) {
+	ref := func(b []byte) int {
+		i := 0
+		for i < len(b) && b[i] < 0x80 && b[i] != 0x1B {
+			i++
+		}
+		return i
+	}
+	refUTF16 := func(head []byte) (even, odd int) {
+		for i := 0; i+1 < len(head); i += 2 {
+			if head[i] == 0 {
+				even++
+			}
+			if head[i+1] == 0 {
+				odd++
+			}
+		}
+		return
+	}
+	rnd := rand.New(rand.NewPCG(5, 6))
+	alphabet := []byte{'a', ' ', '\n', 0x00, 0x1A, 0x1B, 0x1C, 0x7F, 0x80, 0x9B, 0xFF}
+	for trial := range 5000 {
+		b := make([]byte, rnd.IntN(100))
+		rare := 2 + trial%30
+		for i := range b {
+			if rnd.IntN(rare) == 0 {
+				b[i] = alphabet[rnd.IntN(len(alphabet))]
+			} else {
+				b[i] = 'a' + byte(rnd.IntN(26))
+			}
+		}
+		if got, want := asciiPrefix(b), ref(b); got != want {
+			t.Fatalf("asciiPrefix(%q) = %d, want %d", b, got, want)
+		}
+		even, odd := refUTF16(b)
+		if ge, go_ := zeroParity(b); ge != even || go_ != odd {
+			t.Fatalf("zeroParity(%q) = %d, %d; want %d, %d", b, ge, go_, even, odd)
+		}
+		n := len(b) / 2
+		wantLE := n >= 2 && odd*10 >= n*7 && even*10 < n
+		wantBE := n >= 2 && even*10 >= n*7 && odd*10 < n
+		if le, be := utf16Pattern(b); le != wantLE || be != wantBE {
+			t.Fatalf("utf16Pattern(%q) = %v, %v; want %v, %v", b, le, be, wantLE, wantBE)
+		}
+	}
+	// UTF-16 text itself, both byte orders.
+	le := []byte("a\x00b\x00c\x00\n\x00d\x00e\x00f\x00g\x00h\x00i\x00")
+	if l, b := utf16Pattern(le); !l || b {
+		t.Errorf("UTF-16LE text: le %v be %v", l, b)
+	}
+	if l, b := utf16Pattern(append([]byte{0}, le[:len(le)-1]...)); l || !b {
+		t.Errorf("UTF-16BE text: le %v be %v", l, b)
 	}
 }
