@@ -17,6 +17,7 @@
 package httpproxy
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -26,6 +27,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/elazarl/goproxy"
@@ -151,8 +153,41 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "sekisho: this is a forward proxy; the PAC file is served on the admin listener at /proxy.pac", http.StatusBadRequest)
 		return
 	}
-	p.gp.ServeHTTP(w, r)
+	p.gp.ServeHTTP(bufferedResponse{w}, r)
 }
+
+// bufferedResponse is the client's http.ResponseWriter with a ReadFrom
+// that copies through Write. goproxy copies a response body with io.Copy;
+// the server's own ReadFrom writes the header (with the first 512 bytes)
+// and then the rest as two writes, through Write a small response leaves
+// in one. The interfaces goproxy asks for (Flusher for streamed responses,
+// Hijacker for CONNECT and WebSocket) are passed through.
+type bufferedResponse struct{ http.ResponseWriter }
+
+// copyBufs are the buffers response bodies are copied through.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func (b bufferedResponse) ReadFrom(r io.Reader) (int64, error) {
+	buf := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(buf)
+	return io.CopyBuffer(struct{ io.Writer }{b.ResponseWriter}, r, *buf)
+}
+
+func (b bufferedResponse) Flush() {
+	if f, ok := b.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (b bufferedResponse) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if h, ok := b.ResponseWriter.(http.Hijacker); ok {
+		return h.Hijack()
+	}
+	return nil, nil, errors.New("httpproxy: this connection cannot be taken over (not HTTP/1)")
+}
+
+// Unwrap lets http.ResponseController reach the server's writer.
+func (b bufferedResponse) Unwrap() http.ResponseWriter { return b.ResponseWriter }
 
 func (p *Proxy) clientAllowed(remote string) bool {
 	host, _, err := net.SplitHostPort(remote)
