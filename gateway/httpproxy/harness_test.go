@@ -88,6 +88,13 @@ type testProxy struct {
 // default policy on 127.0.0.1.
 func startProxy(t *testing.T, mod func(*Config)) *testProxy {
 	t.Helper()
+	return startProxyOn(t, mod, nil)
+}
+
+// startProxyOn is startProxy with the listener passed through wrap (when
+// not nil), for tests that watch the client connections.
+func startProxyOn(t *testing.T, mod func(*Config), wrap func(net.Listener) net.Listener) *testProxy {
+	t.Helper()
 	pol := rules.Default()
 	insp := &gateway.Inspector{Engine: pol.Engine(), Policy: func() *rules.Policy { return pol }, Limits: extract.DefaultLimits()}
 	ev := &memEvents{}
@@ -111,10 +118,14 @@ func startProxy(t *testing.T, mod func(*Config)) *testProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
+	addr := ln.Addr().String()
+	if wrap != nil {
+		ln = wrap(ln)
+	}
 	srv := &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
-	return &testProxy{addr: ln.Addr().String(), events: ev}
+	return &testProxy{addr: addr, events: ev}
 }
 
 // needTool finds a command; under CI it must be there (the test fails),
