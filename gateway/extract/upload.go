@@ -407,16 +407,11 @@ func (w *walker) rawUpload(r io.Reader, mediaType, charset string) error {
 	if len(head) == 0 {
 		return nil // an empty body carries nothing
 	}
-	file := fileInfo{path: "upload[1]", declared: mediaType, role: RoleAttachment, attachment: 1}
-	if !isTextType(mediaType) || hasFileMagic(head) {
-		return w.attach(br, file)
+	if !isTextType(mediaType) || hasFileMagic(head) || looksBinary(head) && !isUTF16Text(head) {
+		return w.attach(br, fileInfo{path: "upload[1]", declared: mediaType, role: RoleAttachment, attachment: 1})
 	}
 	p := &Part{Path: "body", Declared: mediaType, Type: "text/plain", Role: RoleBody}
 	tr, reason := textReader(br, charset)
-	if reason == reasonUndecodable {
-		// Declared as text but binary (textReader only peeked): a file.
-		return w.attach(br, file)
-	}
 	if reason != "" {
 		p.Uninspectable = reason
 		return w.emit(p, nil)
@@ -449,4 +444,9 @@ func hasFileMagic(head []byte) bool {
 		}
 	}
 	return false
+}
+
+func isUTF16Text(head []byte) bool {
+	le, be := utf16Pattern(head)
+	return le || be || bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF})
 }

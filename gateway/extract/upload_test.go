@@ -138,6 +138,13 @@ func TestUploadRaw(t *testing.T) {
 			t.Errorf("%q: parts %s", ct, res.paths())
 		}
 	}
+	// Binary without a magic number posted as text/plain: a file, whole
+	// (the text sniffing must not eat its head).
+	bin := strings.Repeat("\x00\x01\x02\x03binary\x7f", 10000)
+	res = mtUpload(t, "text/plain", bin)
+	if f := res.file(t, "upload[1]"); string(f.data) != bin {
+		t.Errorf("binary text/plain: file of %d bytes, want %d", len(f.data), len(bin))
+	}
 	if res := mtUpload(t, "text/plain", ""); len(res.parts)+len(res.files) != 0 {
 		t.Errorf("empty body reported")
 	}
