@@ -1,6 +1,9 @@
 package detectors
 
-import "bytes"
+import (
+	"bytes"
+	"sync"
+)
 
 // maxLine bounds how much of a line without a line end a Scan holds before
 // it cuts: a value longer than this is not a value any detector looks for.
@@ -82,7 +85,16 @@ type Scan struct {
 	// whatever it finds next is not counted.
 	chain  []chainDetector
 	addrOn bool
+	marks  *marks // the tokenizer's mark lists, from markPool until Close
 }
+
+// marks are a tokenizer's lists of anchors; they are kept across scans
+// (markPool) so that a part does not grow them afresh from nothing.
+type marks struct{ runs, kanji []int }
+
+var markPool = sync.Pool{New: func() any {
+	return &marks{runs: make([]int, 0, maxMarks+8), kanji: make([]int, 0, maxMarks+8)}
+}}
 
 // NewScan starts scanning the part at path (the path is recorded with each
 // value so that reports can say where it was found).
@@ -91,6 +103,8 @@ func (e *Engine) NewScan(path string) *Scan {
 	s.ctx.reset()
 	s.emit = func(m Match) { s.tally.Add(m, s.path) }
 	s.st.tally = s.tally
+	s.marks = markPool.Get().(*marks)
+	s.st.tok.runs, s.st.tok.kanji = s.marks.runs[:0], s.marks.kanji[:0]
 	return s
 }
 
@@ -251,6 +265,12 @@ func (s *Scan) Close() *Tally {
 	if len(s.pending) > 0 {
 		s.scan(s.pending)
 		s.pending = nil
+	}
+	if m := s.marks; m != nil {
+		// Keep what the lists grew to; this scan no longer holds them.
+		m.runs, m.kanji = s.st.tok.runs[:0], s.st.tok.kanji[:0]
+		s.st.tok.runs, s.st.tok.kanji, s.marks = nil, nil, nil
+		markPool.Put(m)
 	}
 	return s.tally
 }

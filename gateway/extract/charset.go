@@ -138,31 +138,42 @@ func lookupCharset(label string) charsetInfo {
 // encoding is chosen at the first byte that is not ASCII, from the label
 // and the next 64 KiB. A read error of r is returned by the result's Read.
 func textReader(r io.Reader, label string) (io.Reader, string) {
-	br := bufio.NewReaderSize(&stickyReader{r: r}, sniffWindow)
+	br := getBufReader(&stickyReader{r: r})
 	head, _ := br.Peek(sniffWindow)
 	cs := lookupCharset(label)
+	text := func(r io.Reader) (io.Reader, string) { return &textStream{Reader: r, br: br}, "" }
 
 	// Byte order marks win over any label.
 	switch {
 	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
 		_, _ = br.Discard(3)
-		return br, ""
+		return text(br)
 	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}):
-		return transform.NewReader(br, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()), ""
+		return text(transform.NewReader(br, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()))
 	case bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
-		return transform.NewReader(br, unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder()), ""
+		return text(transform.NewReader(br, unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder()))
 	}
 	if le, be := utf16Pattern(head); le || be || cs.kind == csUTF16 && (le || be) {
 		order := unicode.LittleEndian
 		if be {
 			order = unicode.BigEndian
 		}
-		return transform.NewReader(br, unicode.UTF16(order, unicode.IgnoreBOM).NewDecoder()), ""
+		return text(transform.NewReader(br, unicode.UTF16(order, unicode.IgnoreBOM).NewDecoder()))
 	}
 	if looksBinary(head) {
+		putBufReader(br)
 		return nil, reasonUndecodable
 	}
-	return &sniffReader{br: br, cs: cs}, ""
+	return text(&sniffReader{br: br, cs: cs})
+}
+
+// releaseText gives back the pooled buffer of a text textReader returned,
+// directly or under a reader that passes release on (htmlReader);
+// anything else is left to the GC.
+func releaseText(r io.Reader) {
+	if t, ok := r.(interface{ release() }); ok {
+		t.release()
+	}
 }
 
 // decodeBytes decodes a short byte string (a header value, a file name)
@@ -177,6 +188,7 @@ func decodeBytes(b []byte, label string) string {
 		return strings.ToValidUTF8(string(b), "\uFFFD")
 	}
 	out, err := io.ReadAll(tr)
+	releaseText(tr)
 	if err != nil {
 		return strings.ToValidUTF8(string(b), "\uFFFD")
 	}

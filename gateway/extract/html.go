@@ -21,8 +21,11 @@ const htmlMaxToken = 32 << 20
 func htmlText(r io.Reader) io.Reader {
 	z := html.NewTokenizer(r)
 	z.SetMaxBuf(htmlMaxToken)
-	return &htmlReader{z: z, lineStart: true}
+	return &htmlReader{z: z, lineStart: true, src: r}
 }
+
+// release gives back the pooled buffer of the text under the HTML.
+func (h *htmlReader) release() { releaseText(h.src) }
 
 type htmlTable struct {
 	cells  int  // cells seen in the current row
@@ -30,6 +33,7 @@ type htmlTable struct {
 }
 
 type htmlReader struct {
+	src       io.Reader // the text the tokenizer reads
 	z         *html.Tokenizer
 	out       []byte
 	skip      int // depth inside script/style

@@ -352,7 +352,8 @@ func (w *walker) textPart(body io.Reader, cte, mediaType, charset, format, delsp
 	if reason != "" {
 		dec = body // scan what is there, and say it may not be all
 	}
-	br := bufio.NewReaderSize(&stickyReader{r: dec}, sniffWindow)
+	br := getBufReader(&stickyReader{r: dec})
+	defer putBufReader(br)
 	if _, err := br.Peek(sniffWindow); err != nil {
 		var te *transferError
 		if errors.As(err, &te) && reason == "" {

@@ -402,7 +402,8 @@ func (j *jsonText) step() {
 // rawUpload reports a body that is neither a form nor JSON: text when it is
 // declared as text and looks like it, else a file.
 func (w *walker) rawUpload(r io.Reader, mediaType, charset string) error {
-	br := bufio.NewReaderSize(r, sniffWindow)
+	br := getBufReader(r)
+	defer putBufReader(br)
 	head, _ := br.Peek(sniffWindow)
 	if len(head) == 0 {
 		return nil // an empty body carries nothing

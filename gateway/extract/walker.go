@@ -61,10 +61,13 @@ func (w *walker) emit(p *Part, text io.Reader) error {
 	if w.parts > w.lim.MaxParts {
 		return fmt.Errorf("%w: more than %d parts", ErrLimit, w.lim.MaxParts)
 	}
-	if text != nil {
-		text = w.meter(text)
+	if text == nil {
+		return w.visit(p, nil)
 	}
-	return w.visit(p, text)
+	// The visitor reads the text before it returns: then its pooled
+	// buffer, if it has one, can go back.
+	defer releaseText(text)
+	return w.visit(p, w.meter(text))
 }
 
 // meter wraps r so that reading past the expanded-bytes budget fails with

@@ -111,7 +111,7 @@ func (p *Proxy) inspect(ctx context.Context, it gateway.Item, sp *spooled, encod
 		return nil, fmt.Errorf("httpproxy: open spooled upload: %w", err)
 	}
 	defer f.Close()
-	body, err := decodeContent(bufio.NewReaderSize(f, 32<<10), encoding)
+	body, err := decodeContent(f, encoding)
 	if err != nil {
 		// An encoding we cannot undo is not inspectable: the pipeline sees
 		// it as an opaque file, which the policy judges.
@@ -122,11 +122,13 @@ func (p *Proxy) inspect(ctx context.Context, it gateway.Item, sp *spooled, encod
 }
 
 // decodeContent undoes the Content-Encoding of a request body.
-func decodeContent(r *bufio.Reader, encoding string) (io.Reader, error) {
+func decodeContent(body io.Reader, encoding string) (io.Reader, error) {
 	enc := strings.ToLower(strings.TrimSpace(encoding))
+	if enc == "" || enc == "identity" {
+		return body, nil // read as it is: no buffer needed
+	}
+	r := bufio.NewReaderSize(body, 32<<10)
 	switch enc {
-	case "", "identity":
-		return r, nil
 	case "gzip", "x-gzip":
 		return gzip.NewReader(r)
 	case "deflate":
