@@ -258,3 +258,38 @@ func TestGeneratedText(t *testing.T) {
 		t.Errorf("roster: %d phones", len(v[Phone]))
 	}
 }
+
+// genInventory is the body of the proxy benchmark's POST (peers/http-bench.sh):
+// a paragraph of prose, then eight inventory rows, repeated to size — short
+// digit runs everywhere, nothing personal.
+func genInventory(size int) []byte {
+	const prose = "The quarterly planning meeting is moved to Thursday afternoon. Please\n" +
+		"bring the updated schedule for the warehouse migration, the list of open\n" +
+		"purchase orders and your notes on the supplier review.\n"
+	var b []byte
+	for i := 0; len(b) < size; {
+		b = append(b, prose...)
+		for range 8 {
+			i++
+			b = fmt.Appendf(b, "item-%05d,widget model %d,shelf %d,qty %d,unit price %d.%02d EUR\n",
+				i, i%97, i%13, i%50+1, i%40+1, i%100)
+		}
+	}
+	return b[:size]
+}
+
+// One 100 KiB upload of that body, scanned as the proxy scans it (one
+// part, one write); it must find nothing.
+func BenchmarkBuiltinInventoryUpload(b *testing.B) {
+	e := NewEngine(Builtin()...)
+	body := genInventory(100 << 10)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		s := e.NewScan("body")
+		s.Write(body)
+		if t := s.Close(); !t.Empty() {
+			b.Fatalf("benign inventory text: found %+v", t)
+		}
+	}
+}

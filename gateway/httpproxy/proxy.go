@@ -26,6 +26,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -66,6 +67,10 @@ type Config struct {
 	Authenticate func(user, pass string) bool
 	// MaxUploadBytes bounds a request body (default 64 MiB): 413 beyond it.
 	MaxUploadBytes int64
+	// MaxInspections bounds the uploads inspected at once (default: the
+	// CPUs Go may use). Inspection is CPU work: more at once only share the
+	// CPUs, and the waiting requests are served in arrival order.
+	MaxInspections int
 	// SpoolDir holds request bodies while they are inspected ("" = os.TempDir()).
 	SpoolDir string
 	// CA, if set, enables TLS interception with this CA certificate and key.
@@ -78,9 +83,10 @@ type Config struct {
 
 // Proxy is the forward proxy. It implements http.Handler.
 type Proxy struct {
-	cfg Config
-	gp  *goproxy.ProxyHttpServer
-	log *zap.Logger
+	cfg   Config
+	gp    *goproxy.ProxyHttpServer
+	log   *zap.Logger
+	slots chan struct{} // inspection slots (Config.MaxInspections)
 }
 
 var _ http.Handler = (*Proxy)(nil)
@@ -99,7 +105,10 @@ func New(cfg Config) (*Proxy, error) {
 	if cfg.Log == nil {
 		cfg.Log = zap.NewNop()
 	}
-	p := &Proxy{cfg: cfg, log: cfg.Log}
+	if cfg.MaxInspections <= 0 {
+		cfg.MaxInspections = runtime.GOMAXPROCS(0)
+	}
+	p := &Proxy{cfg: cfg, log: cfg.Log, slots: make(chan struct{}, cfg.MaxInspections)}
 	gp := goproxy.NewProxyHttpServer()
 	gp.Tr = cfg.Upstream
 	if gp.Tr == nil {

@@ -106,6 +106,12 @@ func (p *Proxy) inspect(ctx context.Context, it gateway.Item, sp *spooled, encod
 			err = fmt.Errorf("httpproxy: inspection panicked: %v", r)
 		}
 	}()
+	select {
+	case p.slots <- struct{}{}:
+		defer func() { <-p.slots }()
+	case <-ctx.Done():
+		return nil, fmt.Errorf("httpproxy: waiting for an inspection slot: %w", ctx.Err())
+	}
 	f, err := sp.open()
 	if err != nil {
 		return nil, fmt.Errorf("httpproxy: open spooled upload: %w", err)
