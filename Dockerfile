@@ -2,6 +2,8 @@
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
+# go.mod replaces go-smtp with the patched copy in the tree (see its PATCHES.md)
+COPY gateway/third_party/go-smtp ./gateway/third_party/go-smtp
 RUN go mod download
 COPY . .
 RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /out/sekisho ./cmd/sekisho \
