@@ -19,6 +19,7 @@ package fileformat
 
 import (
 	"archive/zip"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -134,13 +135,30 @@ func Identify(r io.ReaderAt, size int64) (info Info, err error) {
 		return identifyPGP(r, size, info)
 	case "exe", "octet-stream":
 		// A self-extracting or prefixed zip keeps its central directory at
-		// the end; archive/zip finds it from there.
+		// the end; archive/zip finds it from there (after a quick look for
+		// its signature: most such files are no zip at all).
+		if !zipEndNear(r, size) {
+			break
+		}
 		if zi, zerr := identifyZip(r, size, Info{Type: "zip"}); zerr == nil {
 			zi.Detail = joinDetail("zip data after a "+info.Type+" prefix", zi.Detail)
 			return zi, nil
 		}
 	}
 	return info, nil
+}
+
+// zipEndNear reports whether the end-of-central-directory signature is in
+// the last 65,557 bytes of r (22 bytes of record and a comment of at most
+// 65,535), where archive/zip looks for it. Without it no zip opens.
+func zipEndNear(r io.ReaderAt, size int64) bool {
+	n := min(size, 22+65535)
+	tail := make([]byte, n)
+	k, err := r.ReadAt(tail, size-n)
+	if err != nil && err != io.EOF {
+		return true // let archive/zip read and report it
+	}
+	return bytes.Contains(tail[:k], []byte("PK\x05\x06"))
 }
 
 // ZipEntryEncrypted reports whether one zip entry is encrypted and by which
