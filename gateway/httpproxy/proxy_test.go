@@ -6,11 +6,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sekisho-dlp/sekisho/gateway"
 	"github.com/sekisho-dlp/sekisho/gateway/extract"
@@ -263,5 +267,37 @@ func TestLargeUploadSpoolsToFile(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(spoolDir); len(left) != 0 {
 		t.Errorf("spool files left behind: %d", len(left))
+	}
+}
+
+// With one inspection slot, uploads arriving together wait their turn and
+// all get through (a slot that was not given back would hold them all).
+func TestInspectionSlotsQueueUploads(t *testing.T) {
+	o := newOrigin(t, false)
+	p := startProxy(t, func(c *Config) { c.MaxInspections = 1 })
+	proxyURL, _ := url.Parse("http://" + p.addr)
+	client := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(proxyURL)}, Timeout: 30 * time.Second}
+	const n = 8
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			body := strings.Repeat(fmt.Sprintf("upload %d: quarterly inventory, nothing personal.\n", i), 2000)
+			resp, err := client.Post(o.srv.URL+"/upload", "text/plain", strings.NewReader(body))
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					err = fmt.Errorf("upload %d: status %d", i, resp.StatusCode)
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if got := len(o.bodies()); got != n {
+		t.Errorf("origin got %d uploads, want %d", got, n)
 	}
 }
