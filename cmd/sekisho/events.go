@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -56,16 +55,9 @@ func cmdEvents(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.ledger, "ledger", false, "only ledger (管理簿) entries")
 	fs.BoolVar(&f.json, "json", false, "print JSON")
 	fs.IntVar(&f.limit, "limit", 0, "print only the latest `N` events (0: all)")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if len(pos) == 0 {
-		fmt.Fprint(stderr, eventsUsage)
-		return 2
+	pos, code, ok := parseSubcommand(fs, args, eventsUsage, stderr)
+	if !ok {
+		return code
 	}
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "sekisho events %s: %v\n", pos[0], err)

@@ -179,11 +179,21 @@ func TestEventsErrors(t *testing.T) {
 	dir, _ := eventsFixture(t)
 	for _, args := range [][]string{
 		{}, {"frobnicate"}, {"list", "--since", "yesterday"}, {"list", "--verdict", "blocked"},
-		{"list", "--channel", "ftp"}, {"show"}, {"verify", "extra"},
+		{"list", "--channel", "ftp"}, {"show"}, {"verify", "extra"}, {"list", "--bogus"},
 	} {
 		code, _, errs := runCmdForTest(cmdEvents, append(args, "--data-dir", dir)...)
 		if code != 2 || errs == "" {
 			t.Errorf("events %v: exit %d, stderr %q", args, code, errs)
+		}
+	}
+}
+
+// -h prints the usage and succeeds, for every command made of subcommands.
+func TestSubcommandHelp(t *testing.T) {
+	for name, cmd := range map[string]func([]string, io.Writer, io.Writer) int{"events": cmdEvents, "quarantine": cmdQuarantine} {
+		code, _, errs := runCmdForTest(cmd, "-h")
+		if code != 0 || !strings.Contains(errs, "sekisho "+name) {
+			t.Errorf("%s -h: exit %d, stderr %q", name, code, errs)
 		}
 	}
 }

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"strings"
 )
@@ -24,6 +26,25 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// parseSubcommand parses fs from args for a command made of subcommands
+// (`sekisho events list …`). ok is false when there is nothing to run:
+// code is then what the command exits with — 0 after -h, 2 after a bad
+// flag or without a subcommand (the usage is printed).
+func parseSubcommand(fs *flag.FlagSet, args []string, usage string, stderr io.Writer) (pos []string, code int, ok bool) {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, 0, false
+		}
+		return nil, 2, false
+	}
+	if len(pos) == 0 {
+		fmt.Fprint(stderr, usage)
+		return nil, 2, false
+	}
+	return pos, 0, true
 }
 
 // newFlagSet returns a flag set that reports errors to w and does not exit.

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -55,16 +53,9 @@ func cmdQuarantine(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&f.timeout, "timeout", 5*time.Minute, "release: give up on the next hop after this long")
 	fs.BoolVar(&f.json, "json", false, "print JSON")
 	fs.BoolVar(&f.body, "body", false, "show: write the decrypted item itself to standard output")
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if len(pos) == 0 {
-		fmt.Fprint(stderr, quarantineUsage)
-		return 2
+	pos, code, ok := parseSubcommand(fs, args, quarantineUsage, stderr)
+	if !ok {
+		return code
 	}
 	cmd := pos[0]
 	wantArgs := map[string]int{"list": 0, "sweep": 0, "show": 1, "release": 1, "delete": 1}
