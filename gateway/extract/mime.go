@@ -11,6 +11,7 @@ import (
 	"net/mail"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-message/textproto"
@@ -80,9 +81,14 @@ func (pl *mimePlace) newAttachment(name string) (path string, place int) {
 func (w *walker) message(r io.Reader) (hdr *Header, err error) {
 	defer recoverParser(&err)
 	src := &stickyReader{r: r}
-	capt := &captureReader{r: src, on: true}
+	// The capture buffer and the reader are pooled: every message needs
+	// them, and nothing holds them once the walk has returned.
+	cb := captureBufs.Get().(*[]byte)
+	defer captureBufs.Put(cb)
+	capt := &captureReader{r: src, on: true, buf: (*cb)[:0]}
 	lim := &headerLimitReader{r: capt, n: maxHeaderBytes}
-	br := bufio.NewReaderSize(lim, sniffWindow)
+	br := getBufReader(lim)
+	defer putBufReader(br)
 	skipMboxFrom(br)
 	h, herr := textproto.ReadHeader(br)
 	if herr != nil {
@@ -455,6 +461,9 @@ func skipMboxFrom(br *bufio.Reader) {
 
 // captureReader keeps a copy of what it reads while on, so that a message
 // whose header does not parse can be scanned from its first byte.
+// captureBufs are the buffers of captureReader (a message's first read).
+var captureBufs = sync.Pool{New: func() any { b := make([]byte, 0, sniffWindow); return &b }}
+
 type captureReader struct {
 	r   io.Reader
 	on  bool

@@ -182,8 +182,39 @@ func (m *spooled) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-// reader returns a reader of the whole message.
-func (m *spooled) reader() io.Reader { return io.NewSectionReader(m, 0, m.size) }
+// reader returns a reader of the whole message. Copied with io.Copy, a
+// message in memory is written chunk by chunk, without a copy buffer.
+func (m *spooled) reader() io.Reader {
+	return &spoolReader{SectionReader: io.NewSectionReader(m, 0, m.size), m: m}
+}
+
+type spoolReader struct {
+	*io.SectionReader
+	m *spooled
+}
+
+// WriteTo writes the rest of the message to w: the chunks themselves when
+// the message is in memory, else through a buffer.
+func (r *spoolReader) WriteTo(w io.Writer) (int64, error) {
+	off, _ := r.Seek(0, io.SeekCurrent)
+	if r.m.f != nil {
+		return io.CopyBuffer(w, struct{ io.Reader }{r.SectionReader}, make([]byte, spoolChunk))
+	}
+	var n int64
+	for off < r.m.size {
+		c := *r.m.chunks[off/spoolChunk]
+		i := int(off % spoolChunk)
+		end := min(len(c), int(r.m.size-off)+i)
+		k, err := w.Write(c[i:end])
+		n += int64(k)
+		off += int64(k)
+		r.Seek(off, io.SeekStart)
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
 
 // keep writes (or moves) the message to failed/<id>.eml, fsynced, and
 // returns the path.

@@ -39,6 +39,16 @@ func TestSpoolMemoryAndFile(t *testing.T) {
 		if err != nil || !bytes.Equal(got, data) {
 			t.Fatalf("size %d: read back %d bytes, err %v, equal %v", size, len(got), err, bytes.Equal(got, data))
 		}
+		// io.Copy takes WriteTo: the chunks written as they are, after
+		// whatever was already read.
+		rd := m.reader()
+		head := make([]byte, min(size, 1000))
+		io.ReadFull(rd, head)
+		var out bytes.Buffer
+		if n, err := io.Copy(&onlyWriter{&out}, rd); err != nil || n != int64(size-len(head)) ||
+			!bytes.Equal(append(head, out.Bytes()...), data) {
+			t.Fatalf("size %d: read %d then copied %d bytes, err %v", size, len(head), n, err)
+		}
 		if size > 10 {
 			p := make([]byte, 7)
 			off := int64(size / 3)
@@ -122,3 +132,10 @@ func spoolFiles(t *testing.T, dir string) int {
 	}
 	return n
 }
+
+// onlyWriter hides a writer's ReadFrom, so that io.Copy must use the
+// reader's WriteTo.
+type onlyWriter struct{ w io.Writer }
+
+func (o *onlyWriter) Write(p []byte) (int, error) { return o.w.Write(p) }
+
