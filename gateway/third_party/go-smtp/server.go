@@ -155,6 +155,7 @@ func (s *Server) handleConn(c *Conn) error {
 
 	defer func() {
 		c.Close()
+		c.releaseReader() // sekisho patch: nothing reads the connection now
 
 		s.locker.Lock()
 		delete(s.conns, c)
