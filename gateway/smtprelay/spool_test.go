@@ -138,4 +138,3 @@ func spoolFiles(t *testing.T, dir string) int {
 type onlyWriter struct{ w io.Writer }
 
 func (o *onlyWriter) Write(p []byte) (int, error) { return o.w.Write(p) }
-
