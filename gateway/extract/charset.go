@@ -139,32 +139,44 @@ func lookupCharset(label string) charsetInfo {
 // and the next 64 KiB. A read error of r is returned by the result's Read.
 func textReader(r io.Reader, label string) (io.Reader, string) {
 	br := getBufReader(&stickyReader{r: r})
+	tr, reason := textFrom(br, label)
+	if reason != "" {
+		putBufReader(br)
+		return nil, reason
+	}
+	return &textStream{Reader: tr, br: br}, ""
+}
+
+// textFrom is textReader on a reader the caller already holds: br must
+// buffer at least sniffWindow bytes, and read from a stickyReader so that
+// a read error stays. Nothing is wrapped or copied again, and br stays the
+// caller's (to give back when the text is read). On reasonUndecodable
+// nothing of br is consumed: the caller may hand it on as a file.
+func textFrom(br *bufio.Reader, label string) (io.Reader, string) {
 	head, _ := br.Peek(sniffWindow)
 	cs := lookupCharset(label)
-	text := func(r io.Reader) (io.Reader, string) { return &textStream{Reader: r, br: br}, "" }
 
 	// Byte order marks win over any label.
 	switch {
 	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
 		_, _ = br.Discard(3)
-		return text(br)
+		return br, ""
 	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}):
-		return text(transform.NewReader(br, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()))
+		return transform.NewReader(br, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()), ""
 	case bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
-		return text(transform.NewReader(br, unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder()))
+		return transform.NewReader(br, unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder()), ""
 	}
 	if le, be := utf16Pattern(head); le || be || cs.kind == csUTF16 && (le || be) {
 		order := unicode.LittleEndian
 		if be {
 			order = unicode.BigEndian
 		}
-		return text(transform.NewReader(br, unicode.UTF16(order, unicode.IgnoreBOM).NewDecoder()))
+		return transform.NewReader(br, unicode.UTF16(order, unicode.IgnoreBOM).NewDecoder()), ""
 	}
 	if looksBinary(head) {
-		putBufReader(br)
 		return nil, reasonUndecodable
 	}
-	return text(&sniffReader{br: br, cs: cs})
+	return &sniffReader{br: br, cs: cs}, ""
 }
 
 // releaseText gives back the pooled buffer of a text textReader returned,

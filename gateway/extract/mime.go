@@ -366,7 +366,7 @@ func (w *walker) textPart(body io.Reader, cte, mediaType, charset, format, delsp
 			reason = te.reason
 		}
 	}
-	tr, why := textReader(br, charset)
+	tr, why := textFrom(br, charset)
 	if why != "" {
 		if reason == "" {
 			reason = why

@@ -402,17 +402,21 @@ func (j *jsonText) step() {
 // rawUpload reports a body that is neither a form nor JSON: text when it is
 // declared as text and looks like it, else a file.
 func (w *walker) rawUpload(r io.Reader, mediaType, charset string) error {
-	br := getBufReader(r)
+	br := getBufReader(&stickyReader{r: r})
 	defer putBufReader(br)
 	head, _ := br.Peek(sniffWindow)
 	if len(head) == 0 {
 		return nil // an empty body carries nothing
 	}
-	if !isTextType(mediaType) || hasFileMagic(head) || looksBinary(head) && !isUTF16Text(head) {
-		return w.attach(br, fileInfo{path: "upload[1]", declared: mediaType, role: RoleAttachment, attachment: 1})
+	file := fileInfo{path: "upload[1]", declared: mediaType, role: RoleAttachment, attachment: 1}
+	if !isTextType(mediaType) || hasFileMagic(head) {
+		return w.attach(br, file)
 	}
 	p := &Part{Path: "body", Declared: mediaType, Type: "text/plain", Role: RoleBody}
-	tr, reason := textReader(br, charset)
+	tr, reason := textFrom(br, charset)
+	if reason == reasonUndecodable {
+		return w.attach(br, file) // declared as text, but binary: a file, whole
+	}
 	if reason != "" {
 		p.Uninspectable = reason
 		return w.emit(p, nil)
@@ -445,9 +449,4 @@ func hasFileMagic(head []byte) bool {
 		}
 	}
 	return false
-}
-
-func isUTF16Text(head []byte) bool {
-	le, be := utf16Pattern(head)
-	return le || be || bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF})
 }
