@@ -71,12 +71,16 @@ func (w *walker) pdfDecryptV5(ra io.ReaderAt, size int64, k *fileformat.PDFKey) 
 		}
 		rw = f
 	}
+	// The copy is closed here on every failure: a "return nil, err" below
+	// has already set sp to nil when this runs, so it holds its own
+	// reference.
+	cp := sp
 	defer func() {
 		if x := recover(); x != nil {
 			err = fmt.Errorf("malformed PDF (%v)", x)
 		}
 		if err != nil {
-			sp.Close()
+			cp.Close()
 			sp = nil
 		}
 	}()

@@ -139,3 +139,44 @@ func FuzzPDFDecryptV5(f *testing.F) {
 		}
 	})
 }
+
+// A decryption that fails on a malformed object returns its error and
+// releases the copy (it once dereferenced the nil result it was about to
+// return: found by FuzzPDFDecryptV5).
+func TestPDFDecryptV5Malformed(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "extract", "files", "pdf-aes256-objstm-owneronly.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lim := range []Limits{{}, {SpoolThreshold: 1}} {
+		tried := 0
+		for i := 0; i+len("endstream") <= len(data); i++ {
+			if !bytes.HasPrefix(data[i:], []byte("endstream")) {
+				continue
+			}
+			b := bytes.Clone(data)
+			copy(b[i:], "endstreax")
+			k, err := fileformat.PDFFileKey(bytes.NewReader(b), int64(len(b)))
+			if err != nil || k == nil || len(k.Key) != 32 {
+				continue
+			}
+			lim.TempDir = t.TempDir()
+			w := newWalker(context.Background(), lim, nil)
+			sp, err := w.pdfDecryptV5(bytes.NewReader(b), int64(len(b)), k)
+			if err == nil {
+				sp.Close()
+				continue
+			}
+			tried++
+			if sp != nil {
+				t.Errorf("error %v with a copy", err)
+			}
+			if left, _ := os.ReadDir(lim.TempDir); len(left) != 0 {
+				t.Errorf("temp files left after the error: %v", left)
+			}
+		}
+		if tried == 0 {
+			t.Fatalf("no broken stream made decryption fail (threshold %d)", lim.SpoolThreshold)
+		}
+	}
+}
