@@ -561,6 +561,21 @@ func (d *base64Reader) Read(p []byte) (int, error) {
 		if d.err != nil {
 			return 0, d.err
 		}
+		if len(p) >= len(d.obuf) {
+			// Room for a whole chunk: decode straight into p (a spooled
+			// attachment is read in 64 KiB chunks) instead of copying it
+			// there afterwards.
+			obuf := d.obuf
+			d.obuf = p[:len(obuf)]
+			d.fill()
+			d.obuf = obuf
+			n := len(d.out)
+			d.out = nil
+			if n > 0 {
+				return n, nil
+			}
+			continue
+		}
 		d.fill()
 	}
 	n := copy(p, d.out)

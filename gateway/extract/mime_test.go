@@ -826,3 +826,52 @@ type sizedReader struct {
 }
 
 func (s *sizedReader) Read(p []byte) (int, error) { return s.r.Read(p[:min(len(p), s.n)]) }
+
+// TestBase64ReadSizes: a reader that asks for a whole chunk or more gets
+// it decoded straight into its buffer; the bytes and the broken verdict
+// are the same as with small reads, which are copied from the decoder's
+// own buffer.
+func TestBase64ReadSizes(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(11, 12))
+	for trial := range 200 {
+		raw := make([]byte, rnd.IntN(200<<10))
+		for i := range raw {
+			raw[i] = byte(rnd.Uint32())
+		}
+		var in []byte
+		enc := base64.StdEncoding.EncodeToString(raw)
+		for i := 0; i < len(enc); i += 76 {
+			in = append(in, enc[i:min(i+76, len(enc))]...)
+			in = append(in, '\r', '\n')
+		}
+		if trial%2 == 1 && len(in) > 0 {
+			in = slices.Insert(in, rnd.IntN(len(in)), "! =\t"[rnd.IntN(4)])
+		}
+		read := func(size int) ([]byte, bool) {
+			d := newBase64Reader(&sizedReader{r: bytes.NewReader(in), n: 1 + rnd.IntN(70<<10)})
+			var out []byte
+			buf := make([]byte, size)
+			for {
+				n, err := d.Read(buf)
+				out = append(out, buf[:n]...)
+				if err == io.EOF {
+					return out, false
+				}
+				if err != nil {
+					return out, true
+				}
+			}
+		}
+		small, smallBroken := read(512)
+		if trial%2 == 0 && (smallBroken || !bytes.Equal(small, raw)) {
+			t.Fatalf("trial %d: clean input decoded wrong with small reads (broken=%v)", trial, smallBroken)
+		}
+		for _, size := range []int{len(newBase64Reader(nil).obuf), 64 << 10, 100 << 10} {
+			got, broken := read(size)
+			if !bytes.Equal(got, small) || broken != smallBroken {
+				t.Fatalf("trial %d, reads of %d: %d bytes broken=%v, small reads %d bytes broken=%v",
+					trial, size, len(got), broken, len(small), smallBroken)
+			}
+		}
+	}
+}
