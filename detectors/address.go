@@ -335,10 +335,7 @@ func addrAnchorAt(text []byte, j, start int) int {
 func addrSkipAnchor(text []byte, a int) int {
 	p := a
 	if text[a] < utf8.RuneSelf {
-		for p < len(text) && text[p] < utf8.RuneSelf {
-			p++
-		}
-		return p
+		return asciiEnd(text, p)
 	}
 	_, size := addrRuneAt(text, a)
 	p += size

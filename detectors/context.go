@@ -360,7 +360,7 @@ func (st *scanState) checkHeader(line []byte) {
 
 // headerKind classifies a header cell.
 func headerKind(cell []byte) Column {
-	cell = bytes.Trim(cell, " \"'\u3000")
+	cell = trimHeaderCell(cell)
 	if len(cell) == 0 || len(cell) > maxHeaderCell {
 		return ColNone
 	}
@@ -374,6 +374,32 @@ func headerKind(cell []byte) Column {
 		return ColOther
 	}
 	return ColNone
+}
+
+// trimHeaderCell trims spaces, quotes and ideographic spaces (U+3000,
+// E3 80 80) from both ends of a header cell (bytes.Trim with that cutset
+// decodes every rune of it, and every cell of a line with a delimiter is
+// trimmed).
+func trimHeaderCell(c []byte) []byte {
+	for len(c) > 0 {
+		if b := c[0]; b == ' ' || b == '"' || b == '\'' {
+			c = c[1:]
+		} else if len(c) >= 3 && b == 0xE3 && c[1] == 0x80 && c[2] == 0x80 {
+			c = c[3:]
+		} else {
+			break
+		}
+	}
+	for len(c) > 0 {
+		if b := c[len(c)-1]; b == ' ' || b == '"' || b == '\'' {
+			c = c[:len(c)-1]
+		} else if len(c) >= 3 && b == 0x80 && c[len(c)-2] == 0x80 && c[len(c)-3] == 0xE3 {
+			c = c[:len(c)-3]
+		} else {
+			break
+		}
+	}
+	return c
 }
 
 // kwSet finds which of a set of keywords occur in a text, in one pass that

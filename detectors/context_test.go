@@ -1,6 +1,8 @@
 package detectors
 
 import (
+	"bytes"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -99,6 +101,23 @@ func TestLabels(t *testing.T) {
 		st.begin(text, &Context{})
 		if got := st.labelBefore(len(in)); got != want {
 			t.Errorf("%q: label %v, want %v", in, got, want)
+		}
+	}
+}
+
+// trimHeaderCell trims what bytes.Trim trims with its cutset, on cells of
+// spaces, quotes, ideographic spaces and text (broken UTF-8 included).
+func TestTrimHeaderCell(t *testing.T) {
+	pieces := []string{" ", "\"", "'", "\u3000", "\xe3\x80", "\x80", "住所", "a", "\xe3", "電話 番号", "\u3001"}
+	rnd := rand.New(rand.NewPCG(3, 4))
+	for range 20000 {
+		var b []byte
+		for range rnd.IntN(7) {
+			b = append(b, pieces[rnd.IntN(len(pieces))]...)
+		}
+		want := bytes.Trim(b, " \"'\u3000")
+		if got := trimHeaderCell(b); !bytes.Equal(got, want) {
+			t.Fatalf("trimHeaderCell(%q) = %q, bytes.Trim gives %q", b, got, want)
 		}
 	}
 }

@@ -95,6 +95,20 @@ func nextDigit(text []byte, i int) int {
 	return -1
 }
 
+// asciiEnd returns the offset of the first byte at or after i that is not
+// ASCII, or len(text). It tests eight bytes at a time.
+func asciiEnd(text []byte, i int) int {
+	for ; i+8 <= len(text); i += 8 {
+		if m := binary.LittleEndian.Uint64(text[i:]) & swarHigh; m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for i < len(text) && text[i] < 0x80 {
+		i++
+	}
+	return i
+}
+
 // dashAt returns the width of a hyphen or dash at text[i], or 0. The class
 // is the one Japanese text uses between digit groups: - ‐ ‑ ‒ – — ― − ー －
 // ｰ ﹣ (only between digits: ー is also the long-vowel mark).
@@ -407,9 +421,13 @@ func (t *tokenizer) nextDigitMark(i int) int {
 	}
 	for i+8 <= len(text) {
 		x := binary.LittleEndian.Uint64(text[i:])
-		pm, nc := pairMask(x, carry)
-		carry = nc
-		m := candMask(x) | pm
+		m := candMask(x)
+		if x&swarHigh != 0 {
+			pm, nc := pairMask(x, carry)
+			m, carry = m|pm, nc
+		} else {
+			carry = 0 // ASCII: no byte of 丁目 or 番 here
+		}
 		if m == 0 {
 			i += 8
 			continue
