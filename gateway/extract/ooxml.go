@@ -180,23 +180,13 @@ func set(names ...string) map[string]bool {
 // xmlText writes the text of one XML member to t following m: runs of a
 // paragraph joined, paragraphs as lines, table rows as TSV lines.
 func xmlText(r io.Reader, m *markup, t *textSink) error {
-	dec := xml.NewDecoder(r)
-	dec.Strict = false
-	dec.CharsetReader = func(label string, in io.Reader) (io.Reader, error) { return in, nil }
 	var (
 		inText, inPara, skip int
 		cells                []int // cells seen in each open row
 		odfValue             int   // depth inside an ODF float cell printed from its value
 		depth                int
 	)
-	for {
-		tok, err := dec.RawToken()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	err := eachToken(r, func(tok xml.Token) error {
 		switch tk := tok.(type) {
 		case xml.StartElement:
 			depth++
@@ -207,7 +197,7 @@ func xmlText(r io.Reader, m *markup, t *textSink) error {
 				} else {
 					odfValue++
 				}
-				continue
+				return nil
 			}
 			switch {
 			case m.skip[name]:
@@ -251,11 +241,11 @@ func xmlText(r io.Reader, m *markup, t *textSink) error {
 			name := tk.Name.Local
 			if skip > 0 {
 				skip--
-				continue
+				return nil
 			}
 			if odfValue > 0 {
 				odfValue--
-				continue
+				return nil
 			}
 			switch {
 			case m.text[name]:
@@ -277,7 +267,7 @@ func xmlText(r io.Reader, m *markup, t *textSink) error {
 			}
 		case xml.CharData:
 			if skip > 0 || odfValue > 0 {
-				continue
+				return nil
 			}
 			if inText > 0 || (m.text == nil && inPara > 0) {
 				if err := t.text(string(tk)); err != nil {
@@ -285,7 +275,9 @@ func xmlText(r io.Reader, m *markup, t *textSink) error {
 				}
 			}
 		}
-	}
+		return nil
+	})
+	return err
 }
 
 // odfFloat returns the digits of an ODF numeric cell whose value is an

@@ -57,12 +57,24 @@ func (d *officeDoc) xlsx(t *textSink) error {
 	return nil
 }
 
-// newXMLDecoder returns a lenient decoder for office XML.
-func newXMLDecoder(r io.Reader) *xml.Decoder {
+// eachToken reads the office XML in r with a lenient decoder and calls f
+// for each token, until the end of r or an error, its own or f's.
+func eachToken(r io.Reader, f func(xml.Token) error) error {
 	dec := xml.NewDecoder(r)
 	dec.Strict = false
 	dec.CharsetReader = func(label string, in io.Reader) (io.Reader, error) { return in, nil }
-	return dec
+	for {
+		tok, err := dec.RawToken()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := f(tok); err != nil {
+			return err
+		}
+	}
 }
 
 // sharedStrings reads xl/sharedStrings.xml: the text of each <si>, taking
@@ -73,21 +85,13 @@ func (d *officeDoc) sharedStrings() ([]string, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	dec := newXMLDecoder(rc)
 	var (
 		out         []string
 		b           strings.Builder
 		inSI, inT   bool
 		skip, total int
 	)
-	for {
-		tok, err := dec.RawToken()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("xl/sharedStrings.xml: %w", err)
-		}
+	err = eachToken(rc, func(tok xml.Token) error {
 		switch tk := tok.(type) {
 		case xml.StartElement:
 			switch {
@@ -111,7 +115,7 @@ func (d *officeDoc) sharedStrings() ([]string, error) {
 				inSI = false
 				total += b.Len()
 				if total > maxSharedStrings {
-					return nil, errTooManyStrings
+					return errTooManyStrings
 				}
 				out = append(out, b.String())
 			}
@@ -120,7 +124,12 @@ func (d *officeDoc) sharedStrings() ([]string, error) {
 				b.Write(tk)
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("xl/sharedStrings.xml: %w", err)
 	}
+	return out, nil
 }
 
 // cellPads reads xl/styles.xml and returns, per cell format index (the
@@ -133,18 +142,10 @@ func (d *officeDoc) cellPads() ([]int, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	dec := newXMLDecoder(rc)
 	formats := map[string]int{}
 	var pads []int
 	inXfs := false
-	for {
-		tok, err := dec.RawToken()
-		if err == io.EOF {
-			return pads, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("xl/styles.xml: %w", err)
-		}
+	err = eachToken(rc, func(tok xml.Token) error {
 		switch tk := tok.(type) {
 		case xml.StartElement:
 			switch tk.Name.Local {
@@ -165,7 +166,12 @@ func (d *officeDoc) cellPads() ([]int, error) {
 				inXfs = false
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("xl/styles.xml: %w", err)
 	}
+	return pads, nil
 }
 
 type sheetRef struct{ name, file string }
@@ -228,19 +234,12 @@ func (d *officeDoc) sheets() ([]sheetRef, error) {
 
 // eachStart calls f for every start element of an XML stream.
 func eachStart(r io.Reader, f func(xml.StartElement)) error {
-	dec := newXMLDecoder(r)
-	for {
-		tok, err := dec.RawToken()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	return eachToken(r, func(tok xml.Token) error {
 		if se, ok := tok.(xml.StartElement); ok {
 			f(se)
 		}
-	}
+		return nil
+	})
 }
 
 // attr returns the value of the attribute with the given local name.
@@ -255,7 +254,6 @@ func attr(se xml.StartElement, local string) string {
 
 // sheetText writes one worksheet as TSV lines.
 func sheetText(r io.Reader, shared []string, pads []int, t *textSink) error {
-	dec := newXMLDecoder(r)
 	var (
 		col                    int // next column to write in the row
 		inCell, inV, inIS, inT bool
@@ -265,19 +263,12 @@ func sheetText(r io.Reader, shared []string, pads []int, t *textSink) error {
 		cellStyle              int
 		v, is                  strings.Builder
 	)
-	for {
-		tok, err := dec.RawToken()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	return eachToken(r, func(tok xml.Token) error {
 		switch tk := tok.(type) {
 		case xml.StartElement:
 			if skip > 0 {
 				skip++
-				continue
+				return nil
 			}
 			switch tk.Name.Local {
 			case "row":
@@ -301,7 +292,7 @@ func sheetText(r io.Reader, shared []string, pads []int, t *textSink) error {
 		case xml.EndElement:
 			if skip > 0 {
 				skip--
-				continue
+				return nil
 			}
 			switch tk.Name.Local {
 			case "v":
@@ -314,7 +305,7 @@ func sheetText(r io.Reader, shared []string, pads []int, t *textSink) error {
 				inCell = false
 				val := cellValue(cellType, v.String(), is.String(), shared, padFor(pads, cellStyle))
 				if val == "" {
-					continue
+					return nil
 				}
 				gap := min(cellCol-col, maxColumnGap)
 				if col > 0 {
@@ -343,7 +334,8 @@ func sheetText(r io.Reader, shared []string, pads []int, t *textSink) error {
 				is.Write(tk)
 			}
 		}
-	}
+		return nil
+	})
 }
 
 func padFor(pads []int, style int) int {
