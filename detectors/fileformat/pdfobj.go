@@ -29,11 +29,13 @@ type pdfParser struct {
 	elems int
 }
 
-func isPDFSpace(c byte) bool {
+// IsPDFSpace reports a PDF white-space character (ISO 32000-1, 7.2.2).
+func IsPDFSpace(c byte) bool {
 	return c == 0 || c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == ' '
 }
 
-func isPDFDelim(c byte) bool {
+// IsPDFDelim reports a PDF delimiter character (ISO 32000-1, 7.2.2).
+func IsPDFDelim(c byte) bool {
 	switch c {
 	case '(', ')', '<', '>', '[', ']', '{', '}', '/', '%':
 		return true
@@ -45,7 +47,7 @@ func (p *pdfParser) skipSpace() {
 	for p.pos < len(p.b) {
 		c := p.b[p.pos]
 		switch {
-		case isPDFSpace(c):
+		case IsPDFSpace(c):
 			p.pos++
 		case c == '%':
 			for p.pos < len(p.b) && p.b[p.pos] != '\n' && p.b[p.pos] != '\r' {
@@ -60,7 +62,7 @@ func (p *pdfParser) skipSpace() {
 // regular reads a run of regular characters (a number or keyword).
 func (p *pdfParser) regular() []byte {
 	start := p.pos
-	for p.pos < len(p.b) && !isPDFSpace(p.b[p.pos]) && !isPDFDelim(p.b[p.pos]) {
+	for p.pos < len(p.b) && !IsPDFSpace(p.b[p.pos]) && !IsPDFDelim(p.b[p.pos]) {
 		p.pos++
 	}
 	return p.b[start:p.pos]
@@ -162,7 +164,7 @@ func (p *pdfParser) value(depth int) (any, error) {
 
 func (p *pdfParser) name() pdfName {
 	var out []byte
-	for p.pos < len(p.b) && !isPDFSpace(p.b[p.pos]) && !isPDFDelim(p.b[p.pos]) {
+	for p.pos < len(p.b) && !IsPDFSpace(p.b[p.pos]) && !IsPDFDelim(p.b[p.pos]) {
 		c := p.b[p.pos]
 		if c == '#' && p.pos+2 < len(p.b) {
 			if v, err := strconv.ParseUint(string(p.b[p.pos+1:p.pos+3]), 16, 8); err == nil {
@@ -249,7 +251,7 @@ func (p *pdfParser) hex() (pdfString, error) {
 				out = append(out, hi<<4)
 			}
 			return out, nil
-		case isPDFSpace(c):
+		case IsPDFSpace(c):
 			continue
 		case c >= '0' && c <= '9':
 			v = c - '0'

@@ -167,17 +167,9 @@ func (s *pdfScan) read(off, n int64) ([]byte, error) {
 	return b, nil
 }
 
-func pdfSpace(c int) bool {
-	return c == 0 || c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == ' '
-}
-
-func pdfDelim(c int) bool {
-	switch c {
-	case '(', ')', '<', '>', '[', ']', '{', '}', '/', '%':
-		return true
-	}
-	return false
-}
+// pdfSpace and pdfDelim classify a byte from pdfScan.at (-1 at the end).
+func pdfSpace(c int) bool { return c >= 0 && fileformat.IsPDFSpace(byte(c)) }
+func pdfDelim(c int) bool { return c >= 0 && fileformat.IsPDFDelim(byte(c)) }
 
 // skipSpace skips whitespace and comments from i.
 func (s *pdfScan) skipSpace(i int64) int64 {
