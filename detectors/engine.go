@@ -204,11 +204,14 @@ func (s *Scan) scan(text []byte) {
 		return
 	}
 	s.prune()
+	// An address names its place in kanji or kana: text that is all ASCII
+	// holds none, and the tokenizer need not record anchors for it.
+	addrOn := s.addrOn && asciiEnd(text, 0) < len(text)
 	var st *scanState
-	if len(s.chain) > 0 || len(s.e.state) > 0 || s.addrOn {
+	if len(s.chain) > 0 || len(s.e.state) > 0 || addrOn {
 		st = &s.st
 		st.begin(text, &s.ctx)
-		if s.addrOn {
+		if addrOn {
 			// The address detector runs on the anchors the tokenizer
 			// records in the same pass.
 			st.tok.mark = true
@@ -232,7 +235,7 @@ func (s *Scan) scan(text []byte) {
 			}
 			s.e.addr.drain(&s.addr, st, s.emit)
 		}
-		if s.addrOn {
+		if addrOn {
 			s.e.addr.drain(&s.addr, st, s.emit)
 		}
 		for _, d := range s.e.state {

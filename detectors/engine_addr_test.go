@@ -104,3 +104,32 @@ func FuzzEngineAddress(f *testing.F) {
 		checkAddressOnePass(t, []byte(s), int(chunk%32))
 	})
 }
+
+// An Engine skips the address detector on text that is all ASCII, since
+// no place name is: check that every spelling of the table has a byte
+// outside ASCII, and that the same addresses are found whether the text
+// around them is ASCII (chunks the skip applies to) or not.
+func TestAddressNeedsNonASCII(t *testing.T) {
+	for _, p := range placeSpellings() {
+		if asciiEnd([]byte(p.name), 0) == len(p.name) {
+			t.Errorf("place spelling %q is all ASCII: an Engine would miss it in ASCII text", p.name)
+		}
+	}
+	for _, name := range prefectureNames() {
+		if asciiEnd([]byte(name), 0) == len(name) {
+			t.Errorf("prefecture %q is all ASCII", name)
+		}
+	}
+	e := NewEngine(Builtin()...)
+	ascii := strings.Repeat("item-00001,widget model 1,shelf 2,qty 3 at 1-2-3 Chiyoda, Tokyo 100-0001\n", 50)
+	addr := "東京都千代田区千代田1-1-1\n"
+	for _, text := range []string{ascii, ascii + addr + ascii, addr + ascii} {
+		s := e.NewScan("p")
+		s.Write([]byte(text))
+		got, _ := s.Close().Count(Address)
+		want := strings.Count(text, addr)
+		if got != want {
+			t.Errorf("%d addresses found in text with %d", got, want)
+		}
+	}
+}
