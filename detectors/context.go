@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/bits"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -40,9 +41,30 @@ type Context struct {
 
 	tail  [tailLen]byte
 	tailN int
+
+	// pend holds a copy of the lines of the last chunk whose header rows
+	// have not been looked at yet (see advanceLazy); Columns and Delim are
+	// the header in force at their start. pendBuf is pend's pooled buffer.
+	pend    []byte
+	pendBuf *[]byte
 }
 
-func (c *Context) reset() { *c = Context{} }
+// pendPool recycles the buffers of Context.pend.
+var pendPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+func (c *Context) reset() {
+	c.release()
+	*c = Context{}
+}
+
+// release gives pend's buffer back; the context must not be used after.
+func (c *Context) release() {
+	if c.pendBuf != nil {
+		*c.pendBuf = c.pend[:0]
+		pendPool.Put(c.pendBuf)
+		c.pend, c.pendBuf = nil, nil
+	}
+}
 
 // Tail returns up to the last 128 bytes of the text already scanned.
 func (c *Context) Tail() []byte { return c.tail[tailLen-c.tailN:] }
@@ -50,13 +72,33 @@ func (c *Context) Tail() []byte { return c.tail[tailLen-c.tailN:] }
 // advance moves the context past text. st, when not nil, is the built-in
 // detectors' state for the same text, whose header tracking is taken over.
 func (c *Context) advance(text []byte, st *scanState) {
+	c.advanceLazy(text, st)
+	c.settle()
+}
+
+// advanceLazy is advance, except that the header rows of the lines not yet
+// looked at are only copied (up to maxPend bytes): settle looks at them
+// when a later chunk needs the header in force. Text in which no value
+// asks for its column, and a part's last chunk, then cost a copy instead
+// of a look at every line with a delimiter.
+func (c *Context) advanceLazy(text []byte, st *scanState) {
 	c.Lines += bytes.Count(text, nl)
-	if st == nil {
-		st = &scanState{}
-		st.begin(text, c)
+	if c.pendBuf == nil {
+		c.pendBuf = pendPool.Get().(*[]byte)
+		c.pend = (*c.pendBuf)[:0]
 	}
-	st.headersUpTo(len(text))
-	c.Columns, c.Delim = st.cols, st.delim
+	if st != nil && !st.unsettled {
+		// The lines before st.hdrPos have been looked at (and the earlier
+		// chunks' ones, settled when the chunk began): start over from
+		// the header in force there.
+		c.Columns, c.Delim = st.cols, st.delim
+		c.pend = append(c.pend[:0], text[min(st.hdrPos, len(text)):]...)
+	} else {
+		c.pend = append(c.pend, text...)
+	}
+	if len(c.pend) > maxPend {
+		c.settle()
+	}
 	if len(text) >= tailLen {
 		copy(c.tail[:], text[len(text)-tailLen:])
 		c.tailN = tailLen
@@ -68,6 +110,22 @@ func (c *Context) advance(text []byte, st *scanState) {
 }
 
 var nl = []byte{'\n'}
+
+// maxPend bounds the text advanceLazy defers: beyond it, it is looked at.
+const maxPend = 256 << 10
+
+// settle looks at the header rows advanceLazy left, so that Columns and
+// Delim are the header in force after all the text advanced over.
+func (c *Context) settle() {
+	if len(c.pend) == 0 {
+		return
+	}
+	var st scanState
+	st.begin(c.pend, c)
+	st.headersUpTo(len(c.pend))
+	c.Columns, c.Delim = st.cols, st.delim
+	c.pend = c.pend[:0]
+}
 
 // ColumnAt returns the kind of the column that holds byte pos of line (the
 // line's text from its start), by the header in force.
@@ -128,6 +186,10 @@ type scanState struct {
 	// (len(text) when there is none), so that header tracking looks at
 	// every byte once however many lines it crosses
 	nextTab, nextComma int
+	// unsettled: cols may not be the header in force at the start of the
+	// chunk yet, since the context holds lines not looked at (see
+	// settleCols).
+	unsettled bool
 	// line-start cache of columnAt: the line holding lsPos starts at lsLS
 	lsPos, lsLS int
 	win         []byte
@@ -158,6 +220,7 @@ func (st *scanState) report(emit func(Match), id string, start, end int, key []b
 func (st *scanState) begin(text []byte, ctx *Context) {
 	st.text, st.ctx = text, ctx
 	st.cols, st.delim, st.hdrPos = ctx.Columns, ctx.Delim, 0
+	st.unsettled = len(ctx.pend) > 0
 	st.cellLS, st.cellPos, st.cellN, st.cellQuoted = -1, 0, 0, false
 	st.nextTab, st.nextComma, st.lsPos, st.lsLS = -1, -1, -1, 0
 	st.tok.reset(text)
@@ -193,9 +256,21 @@ func (st *scanState) lineAfter(pos, n int) []byte {
 	return w
 }
 
+// settleCols makes cols the header in force at the start of the chunk, by
+// looking at the lines of the previous chunks that the context deferred
+// (most chunks never need it: only a candidate value asks for its column).
+func (st *scanState) settleCols() {
+	if st.unsettled {
+		st.ctx.settle()
+		st.cols, st.delim = st.ctx.Columns, st.ctx.Delim
+		st.unsettled = false
+	}
+}
+
 // columnAt returns the kind of the table column holding pos. Calls must come
 // in text order (by line).
 func (st *scanState) columnAt(pos int) Column {
+	st.settleCols()
 	// ls is the start of pos's line (or of the chunk). The calls come
 	// mostly in text order: look back only to the previous call.
 	ls := 0
@@ -530,6 +605,7 @@ func isFiller(r rune) bool {
 // line (call columnAt first, so that the header in force is known): "注文番号：", "TEL ", "個人番号\t" ... Up to eight filler characters
 // and one cell delimiter may stand between the label and the value.
 func (st *scanState) labelBefore(pos int) Column {
+	st.settleCols()
 	s := st.lineBefore(pos, 72)
 	fill := 0
 	for len(s) > 0 && fill < 8 {

@@ -121,3 +121,46 @@ func TestTrimHeaderCell(t *testing.T) {
 		}
 	}
 }
+
+// A Scan looks at header rows only when a value asks for its column (or
+// 256 KiB of lines are waiting): a header row far before the value, across
+// chunks of benign text, still classifies it, and a row that ends the
+// table still ends it, however the text is cut.
+func TestColumnHeadersDeferred(t *testing.T) {
+	benign := strings.Repeat("item-00001,widget model 1,shelf 2,qty 3,unit price 2.01 EUR\n", 10000) // 600 KB
+	value := "山田太郎,123456789018,なし\n"
+	for _, c := range []struct {
+		name, text string
+		want       Confidence
+	}{
+		{"header far before the value", "氏名,個人番号,備考\n" + benign + value, High},
+		{"header in a deferred chunk", benign + "氏名,個人番号,備考\n" + benign[:30000] + value, High},
+		{"table ended before the value", "氏名,個人番号,備考\n" + benign + "a,b\n" + value, engineValues(value, 0)[MyNumber]["123456789018"]},
+		{"no header", benign + value, engineValues(value, 0)[MyNumber]["123456789018"]},
+	} {
+		for _, chunk := range []int{0, 4096, 100 << 10, 300 << 10} {
+			got := engineValues(c.text, chunk)[MyNumber]["123456789018"]
+			if got != c.want {
+				t.Errorf("%s, chunks of %d: confidence %v, want %v", c.name, chunk, got, c.want)
+			}
+		}
+	}
+	if engineValues(value, 0)[MyNumber]["123456789018"] == High {
+		t.Fatal("the value alone is High already: the test shows nothing")
+	}
+}
+
+// The lines a Scan defers are bounded (maxPend), however long the text.
+func TestDeferredHeadersBounded(t *testing.T) {
+	s := NewEngine(Builtin()...).NewScan("p")
+	line := []byte("item-00001,widget model 1,shelf 2,qty 3,unit price 2.01 EUR\n")
+	most := 0
+	for range 20000 {
+		s.Write(line)
+		most = max(most, len(s.ctx.pend))
+	}
+	s.Close()
+	if most > maxPend+len(line) || most < maxPend/2 {
+		t.Errorf("at most %d bytes deferred, want about %d", most, maxPend)
+	}
+}

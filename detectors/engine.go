@@ -204,6 +204,9 @@ func (s *Scan) scan(text []byte) {
 		return
 	}
 	s.prune()
+	if len(s.e.other) > 0 {
+		s.ctx.settle() // other detectors read the header in force from the context
+	}
 	// An address names its place in kanji or kana: text that is all ASCII
 	// holds none, and the tokenizer need not record anchors for it.
 	addrOn := s.addrOn && asciiEnd(text, 0) < len(text)
@@ -245,7 +248,7 @@ func (s *Scan) scan(text []byte) {
 	for _, d := range s.e.other {
 		d.Scan(text, &s.ctx, s.emit)
 	}
-	s.ctx.advance(text, st)
+	s.ctx.advanceLazy(text, st)
 }
 
 // prune drops the built-in detectors whose values can no longer change the
@@ -269,6 +272,7 @@ func (s *Scan) Close() *Tally {
 		s.scan(s.pending)
 		s.pending = nil
 	}
+	s.ctx.release() // the header after the last chunk is never needed
 	if m := s.marks; m != nil {
 		// Keep what the lists grew to; this scan no longer holds them.
 		m.runs, m.kanji = s.st.tok.runs[:0], s.st.tok.kanji[:0]
