@@ -473,16 +473,18 @@ func startProxy(l net.Listener, s *serveSettings, cur *atomic.Pointer[policyStat
 		log.Info("http proxy: TLS interception is off (proxy.intercept): HTTPS is checked by host only")
 	}
 	p, err := httpproxy.New(httpproxy.Config{
-		Inspector:      currentInspector{cur},
-		Hosts:          func() httpproxy.HostPolicy { return cur.Load().pol },
-		Events:         rec,
-		Quarantine:     q,
-		AllowedNets:    s.ProxyNets,
-		MaxUploadBytes: int64(s.Config.Proxy.MaxUploadBytes),
-		Authenticate:   boolAuth(bcryptUsers(s.Config.Proxy.Users)),
-		SpoolDir:       filepath.Join(s.DataDir, "spool", "http"),
-		CA:             ca,
-		Log:            log.Named("http"),
+		Inspector:       currentInspector{cur},
+		Hosts:           func() httpproxy.HostPolicy { return cur.Load().pol },
+		Events:          rec,
+		Quarantine:      q,
+		AllowedNets:     s.ProxyNets,
+		MaxUploadBytes:  int64(s.Config.Proxy.MaxUploadBytes),
+		MaxInspections:  s.Config.Proxy.MaxInspections,
+		UpstreamTimeout: time.Duration(s.Config.Proxy.UpstreamTimeout),
+		Authenticate:    boolAuth(bcryptUsers(s.Config.Proxy.Users)),
+		SpoolDir:        filepath.Join(s.DataDir, "spool", "http"),
+		CA:              ca,
+		Log:             log.Named("http"),
 	})
 	if err != nil {
 		return nil, err

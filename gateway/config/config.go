@@ -93,9 +93,15 @@ type Proxy struct {
 	Intercept bool `yaml:"intercept"`
 	// CACertFile and CAKeyFile locate the CA ("" = under data_dir, where
 	// `sekisho ca init` writes it).
-	CACertFile      string         `yaml:"ca_cert_file"`
-	CAKeyFile       string         `yaml:"ca_key_file"`
+	CACertFile string `yaml:"ca_cert_file"`
+	CAKeyFile  string `yaml:"ca_key_file"`
+	// UpstreamTimeout bounds the wait for an origin server's response
+	// header once the request is sent (504 beyond it).
 	UpstreamTimeout rules.Duration `yaml:"upstream_timeout"`
+	// MaxInspections is how many uploads are inspected at once; the others
+	// wait their turn in arrival order. 0 = one fewer than the CPUs (at
+	// least one), so that forwarding keeps a CPU while uploads are inspected.
+	MaxInspections int `yaml:"max_inspections"`
 }
 
 // Admin is the admin listener (events, quarantine review).

@@ -145,6 +145,7 @@ func (c *Config) validateProxy(v *validator) {
 	v.file("proxy.ca_cert_file", p.CACertFile)
 	v.file("proxy.ca_key_file", p.CAKeyFile)
 	v.durRange("proxy.upstream_timeout", p.UpstreamTimeout, time.Second, time.Hour)
+	v.intRange("proxy.max_inspections", p.MaxInspections, 0, 1024)
 }
 
 func (c *Config) validateAdmin(v *validator) {

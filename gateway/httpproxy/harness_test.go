@@ -98,17 +98,19 @@ func startProxyOn(t *testing.T, mod func(*Config), wrap func(net.Listener) net.L
 	pol := rules.Default()
 	insp := &gateway.Inspector{Engine: pol.Engine(), Policy: func() *rules.Policy { return pol }, Limits: extract.DefaultLimits()}
 	ev := &memEvents{}
-	up := upstreamTransport()
-	up.DialContext = loopbackOnly
 	cfg := Config{
-		Upstream:  up,
-		Inspector: insp,
-		Hosts:     func() HostPolicy { return pol },
-		Events:    ev,
-		SpoolDir:  t.TempDir(),
+		Inspector:       insp,
+		Hosts:           func() HostPolicy { return pol },
+		Events:          ev,
+		SpoolDir:        t.TempDir(),
+		UpstreamTimeout: 2 * time.Minute,
 	}
 	if mod != nil {
 		mod(&cfg)
+	}
+	if cfg.Upstream == nil {
+		cfg.Upstream = upstreamTransport(cfg.UpstreamTimeout)
+		cfg.Upstream.DialContext = loopbackOnly
 	}
 	p, err := New(cfg)
 	if err != nil {
@@ -198,7 +200,7 @@ func loopbackOnly(ctx context.Context, network, addr string) (net.Conn, error) {
 func originTransport(o *origin) *http.Transport {
 	pool := x509.NewCertPool()
 	pool.AddCert(o.srv.Certificate())
-	tr := upstreamTransport()
+	tr := upstreamTransport(2 * time.Minute)
 	tr.DialContext = loopbackOnly
 	tr.TLSClientConfig = &tls.Config{RootCAs: pool}
 	return tr

@@ -67,10 +67,18 @@ type Config struct {
 	Authenticate func(user, pass string) bool
 	// MaxUploadBytes bounds a request body (default 64 MiB): 413 beyond it.
 	MaxUploadBytes int64
-	// MaxInspections bounds the uploads inspected at once (default: the
-	// CPUs Go may use). Inspection is CPU work: more at once only share the
-	// CPUs, and the waiting requests are served in arrival order.
+	// MaxInspections bounds the uploads inspected at once (default: one
+	// fewer than the CPUs Go may use, at least one). Inspection is CPU
+	// work: more at once only share the CPUs, and the waiting uploads are
+	// served in arrival order. The CPU left over keeps forwarding (other
+	// requests, responses, tunnels) moving while uploads are inspected;
+	// waiting in that queue, rather than for a CPU among everything else,
+	// keeps the latency of uploads even (on 2 CPUs, 100 KiB uploads at
+	// 32 at once: p99 16–19 ms instead of 24–26 ms, at 15 % less rate).
 	MaxInspections int
+	// UpstreamTimeout bounds the wait for an origin server's response
+	// header once the request is sent (default 2 minutes).
+	UpstreamTimeout time.Duration
 	// SpoolDir holds request bodies while they are inspected ("" = os.TempDir()).
 	SpoolDir string
 	// CA, if set, enables TLS interception with this CA certificate and key.
@@ -106,13 +114,16 @@ func New(cfg Config) (*Proxy, error) {
 		cfg.Log = zap.NewNop()
 	}
 	if cfg.MaxInspections <= 0 {
-		cfg.MaxInspections = runtime.GOMAXPROCS(0)
+		cfg.MaxInspections = max(1, runtime.GOMAXPROCS(0)-1)
+	}
+	if cfg.UpstreamTimeout <= 0 {
+		cfg.UpstreamTimeout = 2 * time.Minute
 	}
 	p := &Proxy{cfg: cfg, log: cfg.Log, slots: make(chan struct{}, cfg.MaxInspections)}
 	gp := goproxy.NewProxyHttpServer()
 	gp.Tr = cfg.Upstream
 	if gp.Tr == nil {
-		gp.Tr = upstreamTransport()
+		gp.Tr = upstreamTransport(cfg.UpstreamTimeout)
 	}
 	gp.Logger = zapPrintf{cfg.Log}
 	gp.KeepAcceptEncoding = true
@@ -122,19 +133,21 @@ func New(cfg Config) (*Proxy, error) {
 	}
 	gp.OnRequest().HandleConnectFunc(p.handleConnect)
 	gp.OnRequest().DoFunc(p.handleRequest)
+	gp.OnResponse().DoFunc(p.upstreamFailed)
 	p.gp = gp
 	return p, nil
 }
 
 // upstreamTransport is the transport to origin servers: certificates
-// verified, every phase bounded, no proxy from the environment.
-func upstreamTransport() *http.Transport {
+// verified, every phase bounded (the response header by wait), no proxy
+// from the environment.
+func upstreamTransport(wait time.Duration) *http.Transport {
 	d := &net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Transport{
 		Proxy:                 nil,
 		DialContext:           d.DialContext,
 		TLSHandshakeTimeout:   15 * time.Second,
-		ResponseHeaderTimeout: 120 * time.Second,
+		ResponseHeaderTimeout: wait,
 		IdleConnTimeout:       90 * time.Second,
 		MaxIdleConnsPerHost:   64,
 		ExpectContinueTimeout: time.Second,

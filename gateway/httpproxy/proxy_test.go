@@ -7,14 +7,21 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/sekisho-dlp/sekisho/gateway"
 	"github.com/sekisho-dlp/sekisho/gateway/extract"
@@ -300,4 +307,79 @@ func TestInspectionSlotsQueueUploads(t *testing.T) {
 	if got := len(o.bodies()); got != n {
 		t.Errorf("origin got %d uploads, want %d", got, n)
 	}
+}
+
+// An origin that does not answer within UpstreamTimeout gets the client a
+// 504, one that cannot be reached a 502, both with the reason in Japanese
+// and English (goproxy alone answers 500 with the transport's error).
+func TestUpstreamFailures(t *testing.T) {
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer slow.Close()
+	defer close(release)
+	logged := &syncBuffer{b: new(bytes.Buffer)}
+	p := startProxy(t, func(c *Config) {
+		c.UpstreamTimeout = 300 * time.Millisecond
+		c.Log = zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(logged), zap.InfoLevel))
+	})
+	start := time.Now()
+	code, body := curl(t, p.addr, slow.URL+"/report?name=yamada")
+	if code != http.StatusGatewayTimeout || !strings.Contains(body, "時間内に応答がありません") || !strings.Contains(body, "did not answer in time") {
+		t.Errorf("slow origin: %d %q", code, body)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("the timeout took %v", d)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	code, body = curl(t, p.addr, "http://"+closed+"/")
+	if code != http.StatusBadGateway || !strings.Contains(body, "接続できない") || !strings.Contains(body, "could not be reached") {
+		t.Errorf("closed port: %d %q", code, body)
+	}
+	if strings.Contains(logged.String(), "yamada") {
+		t.Errorf("the log holds the query: %s", logged.String())
+	}
+	if !strings.Contains(logged.String(), "origin server failed") {
+		t.Errorf("the failure is not logged: %s", logged.String())
+	}
+}
+
+// By default one CPU is left to forwarding: inspections at once are one
+// fewer than GOMAXPROCS, at least one.
+func TestDefaultInspectionSlots(t *testing.T) {
+	pol := rules.Default()
+	p, err := New(Config{Inspector: &gateway.Inspector{}, Hosts: func() HostPolicy { return pol }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := cap(p.slots), max(1, runtime.GOMAXPROCS(0)-1); got != want {
+		t.Errorf("%d inspection slots, want %d", got, want)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the proxy's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  *bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
