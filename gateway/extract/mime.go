@@ -309,6 +309,7 @@ func (w *walker) forwarded(body io.Reader, cte, name, mediaType string, pl *mime
 		return w.emit(p, nil)
 	}
 	dec, reason := transferDecoder(cte, body)
+	defer releaseDecoder(dec)
 	if reason != "" {
 		p.Container, p.Uninspectable = false, reason
 		return w.emit(p, nil)
@@ -334,6 +335,7 @@ func (w *walker) attachmentPart(body io.Reader, cte, name, mediaType string, pl 
 		return bad(reasonPartial)
 	}
 	dec, reason := transferDecoder(cte, body)
+	defer releaseDecoder(dec)
 	if reason != "" {
 		return bad(reason)
 	}
@@ -355,6 +357,7 @@ func (w *walker) textPart(body io.Reader, cte, mediaType, charset, format, delsp
 		return w.emit(p, nil)
 	}
 	dec, reason := transferDecoder(cte, body)
+	defer releaseDecoder(dec)
 	if reason != "" {
 		dec = body // scan what is there, and say it may not be all
 	}
@@ -548,12 +551,43 @@ type base64Reader struct {
 	obuf   []byte
 	out    []byte
 	err    error
+	bufs   *base64Bufs // in and obuf, from base64Pool until release
 }
 
 const base64Chunk = 48 << 10
 
+// base64Bufs are a base64Reader's buffers. They are pooled: every base64
+// part needs 84 KiB of them, and fresh ones are memory the GC clears and
+// the kernel faults in, per part.
+type base64Bufs struct{ in, obuf []byte }
+
+var base64Pool = sync.Pool{New: func() any {
+	return &base64Bufs{in: make([]byte, 4+base64Chunk), obuf: make([]byte, (base64Chunk+8)/4*3+3)}
+}}
+
+var errDecoderReleased = errors.New("extract: transfer decoder read after its buffers were released")
+
 func newBase64Reader(r io.Reader) *base64Reader {
-	return &base64Reader{src: r, in: make([]byte, 4+base64Chunk), obuf: make([]byte, (base64Chunk+8)/4*3+3), lines: true}
+	b := base64Pool.Get().(*base64Bufs)
+	return &base64Reader{src: r, in: b.in, obuf: b.obuf, lines: true, bufs: b}
+}
+
+// release gives the buffers back to the pool; a later Read fails.
+func (d *base64Reader) release() {
+	if d.bufs == nil {
+		return
+	}
+	base64Pool.Put(d.bufs)
+	d.bufs, d.in, d.obuf, d.out, d.err = nil, nil, nil, nil, errDecoderReleased
+}
+
+// releaseDecoder releases what transferDecoder allocated for dec. The
+// walk is synchronous: the caller does so when the part has been read
+// (its visitor has returned).
+func releaseDecoder(dec io.Reader) {
+	if d, ok := dec.(*base64Reader); ok {
+		d.release()
+	}
 }
 
 func (d *base64Reader) Read(p []byte) (int, error) {

@@ -875,3 +875,18 @@ func TestBase64ReadSizes(t *testing.T) {
 		}
 	}
 }
+
+// A base64 decoder's buffers go back to the pool when its part is done; a
+// read after that fails instead of reading buffers another part now uses.
+func TestBase64ReleasedReaderFails(t *testing.T) {
+	d := newBase64Reader(strings.NewReader("aGVsbG8gd29ybGQ=\r\n"))
+	b := make([]byte, 4)
+	if n, err := d.Read(b); n == 0 || err != nil {
+		t.Fatalf("first read: %d %v", n, err)
+	}
+	releaseDecoder(d)
+	releaseDecoder(d) // twice is harmless
+	if n, err := d.Read(b); n != 0 || !errors.Is(err, errDecoderReleased) {
+		t.Fatalf("read after release: %d %v", n, err)
+	}
+}
