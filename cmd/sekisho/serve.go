@@ -630,19 +630,26 @@ func runServe(ctx context.Context, o serveOptions, stderr io.Writer) int {
 			}
 		}
 	}
+	// SMTP sessions need no TCP keep-alive: every command and the data
+	// have their timeout (smtp.read_timeout), and a sender opens a
+	// connection per message or so, where keep-alive is four setsockopt
+	// calls on each.
+	smtpListen := net.ListenConfig{KeepAlive: -1}
+	var tcpListen net.ListenConfig
 	for _, b := range []struct {
 		field, addr string
 		off         bool
 		dst         *net.Listener
+		lc          *net.ListenConfig
 	}{
-		{"--smtp-listen (smtp.listen)", s.SMTPListen, s.SMTPOff, &smtpL},
-		{"--admin-listen (admin.listen)", s.AdminListen, s.AdminOff, &adminL},
-		{"--proxy-listen (proxy.listen)", s.ProxyListen, s.ProxyOff, &proxyL},
+		{"--smtp-listen (smtp.listen)", s.SMTPListen, s.SMTPOff, &smtpL, &smtpListen},
+		{"--admin-listen (admin.listen)", s.AdminListen, s.AdminOff, &adminL, &tcpListen},
+		{"--proxy-listen (proxy.listen)", s.ProxyListen, s.ProxyOff, &proxyL, &tcpListen},
 	} {
 		if b.off {
 			continue
 		}
-		l, err := net.Listen("tcp", b.addr)
+		l, err := b.lc.Listen(ctx, "tcp", b.addr)
 		if err != nil {
 			closeAll()
 			return fail(b.field, err)

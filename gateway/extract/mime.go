@@ -199,13 +199,23 @@ func summarize(h textproto.Header) *Header {
 		hd.Bcc = append(hd.Bcc, parseAddresses(v)...)
 	}
 	if d := strings.TrimSpace(h.Get("Date")); d != "" {
-		if t, err := mail.ParseDate(d); err == nil {
+		if t, err := parseDate(d); err == nil {
 			hd.Date = t.Format(time.RFC3339)
 		} else {
 			hd.Date = d
 		}
 	}
 	return hd
+}
+
+// parseDate parses a Date header. Most are in the one form RFC 5322
+// recommends, which is tried first: mail.ParseDate tries its layouts in
+// an order that makes an error value for each one that fails before it.
+func parseDate(d string) (time.Time, error) {
+	if t, err := time.Parse("Mon, 02 Jan 2006 15:04:05 -0700", d); err == nil {
+		return t, nil
+	}
+	return mail.ParseDate(d)
 }
 
 // entity walks one MIME entity (the message itself or a part) at depth.

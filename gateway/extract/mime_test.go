@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/japanese"
@@ -888,5 +890,21 @@ func TestBase64ReleasedReaderFails(t *testing.T) {
 	releaseDecoder(d) // twice is harmless
 	if n, err := d.Read(b); n != 0 || !errors.Is(err, errDecoderReleased) {
 		t.Fatalf("read after release: %d %v", n, err)
+	}
+}
+
+// parseDate gives what mail.ParseDate gives, the usual form or not.
+func TestParseDateMatchesNetMail(t *testing.T) {
+	for _, d := range []string{
+		"Mon, 01 Jan 2024 12:00:00 +0000", "Tue, 26 Nov 2026 09:05:07 +0900", "Wed, 1 Jan 2025 00:00:00 -0500",
+		"01 Jan 2024 12:00:00 +0000", "Mon, 01 Jan 2024 12:00 +0000", "Mon, 01 Jan 2024 12:00:00 GMT",
+		"Mon, 01 Jan 2024 12:00:00 +0000 (UTC)", "Mon, 01 Jan 24 12:00:00 +0000", "yesterday", "",
+		"Fri, 31 Feb 2024 12:00:00 +0000", "Mon, 01 Jan 2024 25:00:00 +0000",
+	} {
+		want, werr := mail.ParseDate(d)
+		got, gerr := parseDate(d)
+		if (werr == nil) != (gerr == nil) || !got.Equal(want) || got.Format(time.RFC3339) != want.Format(time.RFC3339) {
+			t.Errorf("%q: parseDate %v %v, mail.ParseDate %v %v", d, got, gerr, want, werr)
+		}
 	}
 }
