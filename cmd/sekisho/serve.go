@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
@@ -546,6 +547,31 @@ func tuneGC() {
 	}
 }
 
+// gatewayProcs is how many CPUs the gateway's Go code runs on by default:
+// all but one (at least one). sekisho shares its host with the kernel's
+// network stack and, as deployed, with its peers: the Postfix that hands
+// it mail and takes it back, the browsers' or an origin's traffic. Running
+// on every CPU, its scheduler keeps them all busy waking and stealing
+// goroutines, which those peers then wait for. On 2 CPUs, in the README's
+// benchmarks, one was better on every figure: proxy GET p99 4.9 ms instead
+// of 8–11 ms at a third more requests per second, relay CPU per message
+// 0.46 instead of 0.84 ms (5 KB).
+func gatewayProcs(cpus int) int { return max(1, cpus-1) }
+
+// startProcs is Go's own choice, before tuneProcs changes it (the CPUs of
+// the host, or of its container's quota).
+var startProcs = runtime.GOMAXPROCS(0)
+
+// tuneProcs applies gatewayProcs unless the operator set GOMAXPROCS, and
+// returns the CPUs Go may use. It may be called again (tests run serve
+// more than once): the result is the same.
+func tuneProcs(getenv func(string) string) int {
+	if getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(gatewayProcs(startProcs))
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
 // runServe runs the gateway until ctx ends, then shuts down gracefully.
 func runServe(ctx context.Context, o serveOptions, stderr io.Writer) int {
 	s, c, err := loadSettings(o)
@@ -556,6 +582,8 @@ func runServe(ctx context.Context, o serveOptions, stderr io.Writer) int {
 	log := newServeLogger(o.logFormat, c.LogLevel, stderr)
 	defer log.Sync()
 	tuneGC()
+	log.Info("CPUs the gateway runs on (GOMAXPROCS; set it to change)",
+		zap.Int("procs", tuneProcs(os.Getenv)), zap.Int("cpus", runtime.NumCPU()))
 	fail := func(what string, err error) int {
 		log.Error("sekisho serve: "+what, zap.Error(err))
 		return 1

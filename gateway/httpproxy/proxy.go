@@ -73,7 +73,7 @@ type Config struct {
 	// served in arrival order. The CPU left over keeps forwarding (other
 	// requests, responses, tunnels) moving while uploads are inspected;
 	// waiting in that queue, rather than for a CPU among everything else,
-	// keeps the latency of uploads even (on 2 CPUs, 100 KiB uploads at
+	// keeps the latency of uploads even (Go on 2 CPUs, 100 KiB uploads at
 	// 32 at once: p99 16–19 ms instead of 24–26 ms, at 15 % less rate).
 	MaxInspections int
 	// UpstreamTimeout bounds the wait for an origin server's response
