@@ -768,10 +768,7 @@ func TestMessageWithFileWalk(t *testing.T) {
 func TestBase64LinesMatchStripping(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(9, 10))
 	for trial := range 400 {
-		raw := make([]byte, rnd.IntN(60<<10))
-		for i := range raw {
-			raw[i] = byte(rnd.Uint32())
-		}
+		raw := randomBytes(rnd, rnd.IntN(60<<10))
 		enc := []byte(base64.StdEncoding.EncodeToString(raw))
 		width := []int{76, 76, 64, 72, 57}[trial%5]
 		var in []byte
@@ -821,6 +818,15 @@ func TestBase64LinesMatchStripping(t *testing.T) {
 	}
 }
 
+// randomBytes returns n bytes from rnd.
+func randomBytes(rnd *rand.Rand, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(rnd.Uint32())
+	}
+	return b
+}
+
 // sizedReader returns at most n bytes a read.
 type sizedReader struct {
 	r io.Reader
@@ -836,10 +842,7 @@ func (s *sizedReader) Read(p []byte) (int, error) { return s.r.Read(p[:min(len(p
 func TestBase64ReadSizes(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(11, 12))
 	for trial := range 200 {
-		raw := make([]byte, rnd.IntN(200<<10))
-		for i := range raw {
-			raw[i] = byte(rnd.Uint32())
-		}
+		raw := randomBytes(rnd, rnd.IntN(200<<10))
 		var in []byte
 		enc := base64.StdEncoding.EncodeToString(raw)
 		for i := 0; i < len(enc); i += 76 {
