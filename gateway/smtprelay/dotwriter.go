@@ -93,12 +93,21 @@ func (d *dotWriter) werr() error {
 }
 
 // finish flushes what is buffered to the connection and writes the final
-// line break through go-smtp's writer (see dotWriter).
-func (d *dotWriter) finish(wc io.Writer) error {
-	if err := d.w.Flush(); err != nil {
+// line break through go-smtp's writer (see dotWriter). With hold (the
+// connection, when it is not TLS), the flushed bytes are held and leave
+// with go-smtp's final dot, in one system call.
+func (d *dotWriter) finish(wc io.Writer, hold *writeDeadlineConn) error {
+	if hold != nil {
+		hold.hold = true
+	}
+	err := d.w.Flush()
+	if hold != nil {
+		hold.hold = false
+	}
+	if err != nil {
 		return err
 	}
-	_, err := wc.Write(crlf)
+	_, err = wc.Write(crlf)
 	return err
 }
 

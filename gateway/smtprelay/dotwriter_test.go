@@ -3,9 +3,13 @@ package smtprelay
 import (
 	"bufio"
 	"bytes"
+	"crypto/tls"
+	"io"
+	"net"
 	"net/textproto"
 	"strings"
 	"testing"
+	"time"
 )
 
 // dotStuffed writes body through dotWriter in pieces of at most step bytes
@@ -23,7 +27,7 @@ func dotStuffed(t testing.TB, body []byte, step int) []byte {
 		}
 		p = p[n:]
 	}
-	if err := dw.finish(wc); err != nil {
+	if err := dw.finish(wc, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := wc.Close(); err != nil {
@@ -109,4 +113,57 @@ func FuzzDotWriter(f *testing.F) {
 			t.Fatalf("got %q want %q", got, want)
 		}
 	})
+}
+
+// While hold is set the next-hop connection keeps a write back; the next
+// write sends both, in order (as one writev on TCP).
+func TestWriteDeadlineConnHold(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	peer, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer peer.Close()
+	c := &writeDeadlineConn{Conn: client, timeout: 5 * time.Second}
+	c.hold = true
+	if n, err := c.Write([]byte("last line of the body")); n != 21 || err != nil {
+		t.Fatalf("held write: %d %v", n, err)
+	}
+	c.hold = false
+	peer.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	if n, err := peer.Read(make([]byte, 64)); n != 0 || err == nil {
+		t.Fatalf("the held bytes were sent early: %d %v", n, err)
+	}
+	if n, err := c.Write([]byte("\r\n.\r\n")); n != 5 || err != nil {
+		t.Fatalf("write after hold: %d %v", n, err)
+	}
+	peer.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got := make([]byte, 26)
+	if _, err := io.ReadFull(peer, got); err != nil || string(got) != "last line of the body\r\n.\r\n" {
+		t.Fatalf("peer got %q %v", got, err)
+	}
+	if c.held != nil {
+		t.Error("held bytes kept after they were sent")
+	}
+}
+
+// The hold applies to a next hop without TLS, whether or not STARTTLS was
+// asked for; never under TLS (the held bytes would be records).
+func TestPlainConn(t *testing.T) {
+	wd := &writeDeadlineConn{}
+	if plainConn(wd) != wd || plainConn(&greetConn{Conn: wd}) != wd {
+		t.Error("plain connection not found")
+	}
+	if plainConn(&greetConn{Conn: tls.Client(wd, &tls.Config{})}) != nil {
+		t.Error("a TLS connection taken for plain")
+	}
 }

@@ -30,6 +30,7 @@ var errHopBroken = errors.New("smtprelay: next hop connection broken")
 type hop struct {
 	c      *smtp.Client
 	conn   net.Conn
+	plain  *writeDeadlineConn // conn itself when it is not TLS (see writeDeadlineConn.hold)
 	broken bool
 	used   time.Time
 }
@@ -128,7 +129,7 @@ func (d *dialer) dial(ctx context.Context) (*hop, error) {
 		raw.Close()
 		return nil, err
 	}
-	return &hop{c: c, conn: conn, used: time.Now()}, nil
+	return &hop{c: c, conn: conn, plain: plainConn(conn), used: time.Now()}, nil
 }
 
 // startTLS runs the exchange before TLS by hand (go-smtp's client has no
@@ -201,6 +202,16 @@ func (d *dialer) startTLS(conn net.Conn) (net.Conn, error) {
 	return &greetConn{Conn: tc}, nil
 }
 
+// plainConn returns the writeDeadlineConn under conn when nothing but the
+// replayed greeting stands between them (no TLS), else nil.
+func plainConn(conn net.Conn) *writeDeadlineConn {
+	if g, ok := conn.(*greetConn); ok {
+		conn = g.Conn
+	}
+	wd, _ := conn.(*writeDeadlineConn)
+	return wd
+}
+
 // greetConn feeds go-smtp's client a greeting it already consumed.
 type greetConn struct {
 	net.Conn
@@ -223,14 +234,39 @@ func (g *greetConn) Read(p []byte) (int, error) {
 
 // writeDeadlineConn bounds every write to the next hop (go-smtp's client
 // sets no deadline while the message body is written).
+//
+// While hold is set, a write is kept instead of sent (held aliases the
+// caller's buffer, which must stay untouched until the next write), and
+// the next write sends it and its own bytes together, in one writev: the
+// end of a message body and go-smtp's final ".\r\n" leave in one system
+// call instead of two.
 type writeDeadlineConn struct {
 	net.Conn
 	timeout time.Duration
+	hold    bool
+	held    []byte
 }
 
 func (c *writeDeadlineConn) Write(p []byte) (int, error) {
+	if c.hold {
+		c.held = p
+		return len(p), nil
+	}
 	c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
-	return c.Conn.Write(p)
+	if len(c.held) == 0 {
+		return c.Conn.Write(p)
+	}
+	held := len(c.held)
+	bufs := net.Buffers{c.held, p}
+	c.held = nil
+	n, err := bufs.WriteTo(c.Conn)
+	if m := int(n) - held; m < len(p) {
+		if err == nil {
+			err = io.ErrShortWrite
+		}
+		return max(m, 0), err
+	}
+	return len(p), err
 }
 
 // sendBody writes prefix then the message body to the next hop and returns
@@ -254,11 +290,15 @@ func (d *dialer) sendBody(h *hop, prefix []byte, body io.Reader) (string, error)
 		h.broken = true
 		return "", err
 	}
-	if err := dw.finish(wc); err != nil {
+	if err := dw.finish(wc, h.plain); err != nil {
 		h.broken = true
 		return "", err
 	}
 	resp, err := wc.CloseWithResponse()
+	if h.plain != nil && len(h.plain.held) > 0 {
+		h.plain.held = nil // never sent (CloseWithResponse failed before writing)
+		h.broken = true
+	}
 	if err != nil {
 		var se *smtp.SMTPError
 		if !errors.As(err, &se) {
