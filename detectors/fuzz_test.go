@@ -11,6 +11,8 @@ var fuzzSeeds = []string{
 	"4111 1111 1111 1111", "3782 822463 10005", "T7010705000725", "法人番号 7010705000725",
 	"氏名,個人番号\n山田,123456789018\n", "注文番号：123456789018", "〒100-0001 2024-11-25",
 	"(+81)", "+8", "1.E", "0(", "4111-", "9E+99", "\xef\xbc", "１\xef", "03-\xe3\x83",
+	// header rows far from their values, and a row that ends the table
+	"氏名,電話,備考\nitem-00001,widget 1,shelf 2\n山田,0312345678,なし\n", "氏名,個人番号\na,b,c\n山田,123456789018\n",
 }
 
 // fuzzDetector checks the invariants of d on arbitrary text: no panic,
