@@ -26,8 +26,8 @@ const (
 const tailLen = 128
 
 // Context is per-part state shared by the detectors of one Scan. The engine
-// calls advance after every detector has seen a chunk, so a detector sees the
-// state as it was before the chunk.
+// moves it past a chunk (advanceLazy) after every detector has seen the
+// chunk, so a detector sees the state as it was before the chunk.
 type Context struct {
 	// Lines is the number of lines already scanned in this part.
 	Lines int
@@ -69,16 +69,11 @@ func (c *Context) release() {
 // Tail returns up to the last 128 bytes of the text already scanned.
 func (c *Context) Tail() []byte { return c.tail[tailLen-c.tailN:] }
 
-// advance moves the context past text. st, when not nil, is the built-in
-// detectors' state for the same text, whose header tracking is taken over.
-func (c *Context) advance(text []byte, st *scanState) {
-	c.advanceLazy(text, st)
-	c.settle()
-}
-
-// advanceLazy is advance, except that the header rows of the lines not yet
-// looked at are only copied (up to maxPend bytes): settle looks at them
-// when a later chunk needs the header in force. Text in which no value
+// advanceLazy moves the context past text. st, when not nil, is the
+// built-in detectors' state for the same text, whose header tracking is
+// taken over. The header rows of the lines not yet looked at are only
+// copied (up to maxPend bytes): settle looks at them when a later chunk
+// needs the header in force. Text in which no value
 // asks for its column, and a part's last chunk, then cost a copy instead
 // of a look at every line with a delimiter.
 func (c *Context) advanceLazy(text []byte, st *scanState) {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"path"
 	"strings"
-	"sync"
 
 	"github.com/sekisho-dlp/sekisho/detectors/fileformat"
 )
@@ -16,10 +15,6 @@ import (
 // sniffLen is how many leading bytes of a file are looked at to sniff its
 // type (fileformat.Sniff wants at least 8 KiB when the file has them).
 const sniffLen = 8 << 10
-
-// sniffReaders recycles the sniffLen-sized readers file reads every file
-// through.
-var sniffReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, sniffLen) }}
 
 // file sniffs one file from its content (never from its name), recognises
 // encryption and opens containers. It reports the file itself as one part
@@ -38,9 +33,8 @@ func (w *walker) file(r io.Reader, fi fileInfo) error {
 	}
 	br, ok := r.(*bufio.Reader)
 	if !ok || br.Size() < sniffLen {
-		br = sniffReaders.Get().(*bufio.Reader)
-		br.Reset(r)
-		defer func() { br.Reset(nil); sniffReaders.Put(br) }() // the walk below is synchronous
+		br = getBufReader(r)
+		defer putBufReader(br) // the walk below is synchronous
 	}
 	head, err := br.Peek(sniffLen)
 	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"strings"
 
 	"github.com/elazarl/goproxy"
 	"go.uber.org/zap"
@@ -34,11 +33,8 @@ func (p *Proxy) upstreamFailed(resp *http.Response, ctx *goproxy.ProxyCtx) *http
 }
 
 // isTimeout reports a timeout of the transport: a network timeout or the
-// response header wait (net/http says "timeout awaiting response headers").
+// response header wait (both are net.Errors whose Timeout is true).
 func isTimeout(err error) bool {
 	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return true
-	}
-	return strings.Contains(err.Error(), "timeout awaiting response headers")
+	return errors.As(err, &ne) && ne.Timeout()
 }
