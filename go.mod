@@ -16,6 +16,7 @@ require (
 	github.com/nwaples/rardecode/v2 v2.4.6
 	github.com/prometheus/client_golang v1.25.0
 	github.com/richardlehane/mscfb v1.0.9
+	github.com/segmentio/asm v1.2.1
 	github.com/ulikunitz/xz v0.5.15
 	go.uber.org/zap v1.28.0
 	go.yaml.in/yaml/v3 v3.0.6

@@ -783,7 +783,7 @@ func TestBase64LinesMatchStripping(t *testing.T) {
 		// Irregularities, one per trial beyond the first ones.
 		if len(in) > 10 && trial > 20 {
 			at := rnd.IntN(len(in))
-			switch trial % 6 {
+			switch trial % 8 {
 			case 0:
 				in = slices.Insert(in, at, ' ')
 			case 1:
@@ -796,6 +796,10 @@ func TestBase64LinesMatchStripping(t *testing.T) {
 				in = slices.Delete(in, at, at+1)
 			case 5:
 				in = slices.Insert(in, at, 0x01)
+			case 6: // a CR that ends no line
+				in = slices.Insert(in, at, '\r')
+			case 7: // an empty line, or a line cut short
+				in = slices.Insert(in, at, '\r', '\n')
 			}
 		}
 		chunk := 1 + rnd.IntN(70<<10)
