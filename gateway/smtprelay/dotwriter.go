@@ -54,6 +54,16 @@ func (d *dotWriter) Write(p []byte) (int, error) {
 			d.w.WriteByte('.')
 		}
 		d.bol = false
+		if !d.cr {
+			// Lines that need nothing done go out in one piece, but for
+			// the last line break, held back as always.
+			if k := plainLines(p); k > 0 {
+				d.w.Write(p[:k-2])
+				d.nl, d.bol = true, true
+				p = p[k:]
+				continue
+			}
+		}
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
 			if d.cr {
@@ -84,6 +94,28 @@ func (d *dotWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return n, nil
+}
+
+// plainLines returns the length of the run of whole lines at the start of
+// p that go out unchanged: each ends in CRLF and none after the first
+// starts with '.'. It stops before a line that ends in a bare LF, and
+// before one that starts with '.'; 0 when the first line is not plain.
+func plainLines(p []byte) int {
+	k := 0
+	for {
+		i := bytes.IndexByte(p[k:], '\n')
+		if i < 0 {
+			return k
+		}
+		e := k + i
+		if e == k || p[e-1] != '\r' {
+			return k
+		}
+		k = e + 1
+		if k < len(p) && p[k] == '.' {
+			return k
+		}
+	}
 }
 
 // werr returns the buffered writer's sticky error.

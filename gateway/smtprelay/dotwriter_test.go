@@ -167,3 +167,22 @@ func TestPlainConn(t *testing.T) {
 		t.Error("a TLS connection taken for plain")
 	}
 }
+
+// BenchmarkDotWriter dot-stuffs the 2 MB message of the SMTP benchmark
+// (base64 lines) in 64 KiB pieces, as sendBody writes a spooled message.
+func BenchmarkDotWriter(b *testing.B) {
+	msg := benchMessage(2 << 20)
+	wc := textproto.NewWriter(bufio.NewWriter(io.Discard)).DotWriter()
+	b.SetBytes(int64(len(msg)))
+	for b.Loop() {
+		dw := newDotWriter(io.Discard, nil)
+		for p := msg; len(p) > 0; {
+			n := min(64<<10, len(p))
+			dw.Write(p[:n])
+			p = p[n:]
+		}
+		if err := dw.finish(wc, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
