@@ -74,6 +74,8 @@ type base64Reader struct {
 	out    []byte
 	err    error
 	bufs   *base64Bufs // in and obuf, from base64Pool until release
+
+	rest [128]byte // fillLines' copy of a chunk's unfinished line (a local would escape to the heap)
 }
 
 const base64Chunk = 48 << 10
@@ -243,12 +245,12 @@ func (d *base64Reader) fillLines(n int) (int, bool) {
 	}
 	// The piece after the last line end must strip cleanly too (it is
 	// short): else the stripping path reports the garbage for the chunk.
-	var rest [128]byte
+	rest := d.rest[:]
 	if len(tail) > len(rest) {
 		return fallback()
 	}
-	copy(rest[:], tail)
-	r, garbage := stripSpace(rest[:], 0, len(tail))
+	copy(rest, tail)
+	r, garbage := stripSpace(rest, 0, len(tail))
 	if garbage || bytes.IndexByte(rest[:r], '=') >= 0 {
 		return fallback()
 	}
