@@ -51,3 +51,53 @@ func FuzzBase64Reader(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCompactLines: compactLines removes only CR and LF bytes, and from
+// lines of one width that all end alike (CRLF or LF, none inside), all of
+// them. (Lines of mixed widths may keep a break inside what it took for
+// a line; the decoder skips those, FuzzBase64Reader checks the bytes.)
+func FuzzCompactLines(f *testing.F) {
+	f.Add([]byte("QUJD\r\nREVG\r\nR0hJ\r\nSg\r\n"))
+	f.Add([]byte("QUJD\nREVG\nR0hJ\r\nS\rg\n\r\n\nxy"))
+	f.Add([]byte("AB\r\nC\n\r\nDE\r\n")) // "C\n\r\n" has the width of a line: its LF stays
+	f.Add([]byte("ABCD\r\nEFGH\r\nIJKL\r\nMN"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		b := append([]byte(nil), in...)
+		out := b[:compactLines(b)]
+		// out must be in with some CR and LF bytes deleted.
+		i := 0
+		for _, c := range out {
+			for i < len(in) && in[i] != c {
+				if in[i] != '\r' && in[i] != '\n' {
+					t.Fatalf("%q compacted to %q: removed %q", in, out, in[i])
+				}
+				i++
+			}
+			if i == len(in) {
+				t.Fatalf("%q compacted to %q: not a subsequence", in, out)
+			}
+			i++
+		}
+		for ; i < len(in); i++ {
+			if in[i] != '\r' && in[i] != '\n' {
+				t.Fatalf("%q compacted to %q: lost the end", in, out)
+			}
+		}
+		// Fixed-width lines lose every line break.
+		lines := strings.SplitAfter(string(in), "\n")
+		if len(lines) > 0 && !strings.HasSuffix(lines[len(lines)-1], "\n") {
+			lines = lines[:len(lines)-1] // a partial last line
+		}
+		fixed := true
+		for _, l := range lines {
+			body := strings.TrimSuffix(strings.TrimSuffix(l, "\n"), "\r")
+			if len(l) != len(lines[0]) || strings.HasSuffix(l, "\r\n") != strings.HasSuffix(lines[0], "\r\n") ||
+				strings.ContainsAny(body, "\r\n") {
+				fixed = false
+			}
+		}
+		if fixed && strings.ContainsAny(string(out), "\n") {
+			t.Fatalf("fixed-width lines %q compacted to %q", in, out)
+		}
+	})
+}
