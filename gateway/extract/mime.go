@@ -281,7 +281,8 @@ func (w *walker) multipart(body io.Reader, mediaType string, params map[string]s
 	if mediaType == "multipart/digest" {
 		defType = "message/rfc822"
 	}
-	mr := textproto.NewMultipartReader(body, boundary)
+	mr := newMultipartReader(body, boundary)
+	defer mr.release() // the walk below is synchronous
 	for i := 1; ; i++ {
 		if err := w.ctx.Err(); err != nil {
 			return err

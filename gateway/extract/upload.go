@@ -8,8 +8,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-
-	"github.com/emersion/go-message/textproto"
 )
 
 // Limits of the in-memory collection of form fields: the text fields of a
@@ -176,7 +174,8 @@ func (w *walker) formData(r io.Reader, mediaType string, params map[string]strin
 		fields = bytes.Buffer{}
 		return err
 	}
-	mr := textproto.NewMultipartReader(r, boundary)
+	mr := newMultipartReader(r, boundary)
+	defer mr.release()
 	for {
 		if err := w.ctx.Err(); err != nil {
 			return err
