@@ -46,7 +46,7 @@ type mpReader struct {
 func newMultipartReader(r io.Reader, boundary string) *mpReader {
 	b := []byte("\r\n--" + boundary + "--")
 	return &mpReader{
-		br:               getBufReader(&mpStickyReader{r: r}),
+		br:               getBufReader(&stickyReader{r: r}),
 		nl:               b[:2],
 		nlDashBoundary:   b[:len(b)-2],
 		dashBoundaryDash: b[2:],
@@ -60,21 +60,6 @@ func (r *mpReader) release() {
 		putBufReader(r.br)
 		r.br = bufio.NewReaderSize(releasedReader{}, 16)
 	}
-}
-
-// mpStickyReader never calls Read on r again once it has failed.
-type mpStickyReader struct {
-	r   io.Reader
-	err error
-}
-
-func (s *mpStickyReader) Read(p []byte) (int, error) {
-	if s.err != nil {
-		return 0, s.err
-	}
-	var n int
-	n, s.err = s.r.Read(p)
-	return n, s.err
 }
 
 // mpPart is one part: its header, then its body as an io.Reader.
