@@ -33,31 +33,17 @@ type htmlTable struct {
 }
 
 type htmlReader struct {
-	src       io.Reader // the text the tokenizer reads
-	z         *html.Tokenizer
-	out       []byte
+	src io.Reader // the text the tokenizer reads
+	z   *html.Tokenizer
+	pending
 	skip      int // depth inside script/style
 	pre       int // depth inside pre/textarea/listing
 	tables    []htmlTable
 	lineStart bool
 	space     bool // a collapsed white space is pending
-	err       error
 }
 
-func (h *htmlReader) Read(p []byte) (int, error) {
-	for len(h.out) == 0 {
-		if h.err != nil {
-			return 0, h.err
-		}
-		h.step()
-	}
-	n := copy(p, h.out)
-	h.out = h.out[n:]
-	if len(h.out) == 0 {
-		h.out = h.out[:0:0]
-	}
-	return n, nil
-}
+func (h *htmlReader) Read(p []byte) (int, error) { return h.read(p, h) }
 
 func (h *htmlReader) inCell() bool {
 	return len(h.tables) > 0 && h.tables[len(h.tables)-1].inCell
@@ -106,7 +92,8 @@ func (h *htmlReader) text(b []byte) {
 	}
 }
 
-func (h *htmlReader) step() {
+func (h *htmlReader) produce() {
+	h.out = h.out[:0:0] // what was handed out is not kept
 	tt := h.z.Next()
 	switch tt {
 	case html.ErrorToken:

@@ -404,23 +404,12 @@ type flowedReader struct {
 	br        *bufio.Reader
 	delsp     bool
 	lineStart bool
-	out       []byte
-	err       error
+	pending
 }
 
-func (f *flowedReader) Read(p []byte) (int, error) {
-	for len(f.out) == 0 {
-		if f.err != nil {
-			return 0, f.err
-		}
-		f.step()
-	}
-	n := copy(p, f.out)
-	f.out = f.out[n:]
-	return n, nil
-}
+func (f *flowedReader) Read(p []byte) (int, error) { return f.read(p, f) }
 
-func (f *flowedReader) step() {
+func (f *flowedReader) produce() {
 	line, err := f.br.ReadSlice('\n')
 	f.out = f.out[:0]
 	if err == bufio.ErrBufferFull {

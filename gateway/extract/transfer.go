@@ -379,8 +379,7 @@ type qpReader struct {
 	in    []byte // carry + raw input
 	obuf  []byte
 	carry int
-	out   []byte
-	err   error
+	pending
 }
 
 const (
@@ -388,19 +387,9 @@ const (
 	qpMaxCarry = 80 // "=" followed by this much white space is literal
 )
 
-func (q *qpReader) Read(p []byte) (int, error) {
-	for len(q.out) == 0 {
-		if q.err != nil {
-			return 0, q.err
-		}
-		q.fill()
-	}
-	n := copy(p, q.out)
-	q.out = q.out[n:]
-	return n, nil
-}
+func (q *qpReader) Read(p []byte) (int, error) { return q.read(p, q) }
 
-func (q *qpReader) fill() {
+func (q *qpReader) produce() {
 	if q.in == nil {
 		q.in = make([]byte, qpMaxCarry+qpChunk)
 		q.obuf = make([]byte, qpMaxCarry+qpChunk)

@@ -81,23 +81,12 @@ type formReader struct {
 	buf   []byte
 	obuf  []byte
 	carry int
-	out   []byte
-	err   error
+	pending
 }
 
-func (f *formReader) Read(p []byte) (int, error) {
-	for len(f.out) == 0 {
-		if f.err != nil {
-			return 0, f.err
-		}
-		f.fill()
-	}
-	n := copy(p, f.out)
-	f.out = f.out[n:]
-	return n, nil
-}
+func (f *formReader) Read(p []byte) (int, error) { return f.read(p, f) }
 
-func (f *formReader) fill() {
+func (f *formReader) produce() {
 	if f.buf == nil {
 		f.buf = make([]byte, 2+32<<10)
 		f.obuf = make([]byte, 2+32<<10)
