@@ -68,8 +68,11 @@ type Log struct {
 	path  string
 	db    *sql.DB
 	wconn *sql.Conn
-	log   *zap.Logger
-	opts  Options
+	// insertStmt and headStmt are prepared once and used by the writer
+	// inside its transactions (insert).
+	insertStmt, headStmt *sql.Stmt
+	log                  *zap.Logger
+	opts                 Options
 
 	mu     sync.RWMutex // guards closed and sends on queue
 	closed bool
@@ -140,14 +143,29 @@ func OpenWithOptions(path string, log *zap.Logger, opts Options) (*Log, error) {
 		db.Close()
 		return nil, fmt.Errorf("event: create event tables in %s: %w", path, err)
 	}
+	insertStmt, err := db.PrepareContext(ctx, insertQuery)
+	if err != nil {
+		wconn.Close()
+		db.Close()
+		return nil, fmt.Errorf("event: prepare the insert into %s: %w", path, err)
+	}
+	headStmt, err := db.PrepareContext(ctx, headQuery)
+	if err != nil {
+		insertStmt.Close()
+		wconn.Close()
+		db.Close()
+		return nil, fmt.Errorf("event: prepare the chain-head query of %s: %w", path, err)
+	}
 	l := &Log{
-		path:    path,
-		db:      db,
-		wconn:   wconn,
-		log:     log,
-		opts:    opts,
-		queue:   make(chan request, opts.QueueSize),
-		stopped: make(chan struct{}),
+		path:       path,
+		db:         db,
+		wconn:      wconn,
+		insertStmt: insertStmt,
+		headStmt:   headStmt,
+		log:        log,
+		opts:       opts,
+		queue:      make(chan request, opts.QueueSize),
+		stopped:    make(chan struct{}),
 	}
 	go l.run()
 	return l, nil
@@ -256,6 +274,8 @@ func (l *Log) Close() error {
 	close(l.queue)
 	l.mu.Unlock()
 	<-l.stopped
+	l.insertStmt.Close()
+	l.headStmt.Close()
 	err := l.wconn.Close()
 	if err2 := l.db.Close(); err == nil {
 		err = err2

@@ -150,17 +150,13 @@ func (l *Log) insert(rows []row) (err error) {
 			tx.Rollback()
 		}
 	}()
-	seq, prev, err := head(ctx, tx)
+	// The statements were prepared once, at Open: inside the transaction
+	// they run on the writer's connection without being prepared again.
+	seq, prev, err := scanHead(tx.StmtContext(ctx, l.headStmt).QueryRowContext(ctx))
 	if err != nil {
 		return err
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO events
-		(seq, id, time_ns, channel, verdict, action, sender, ledger, body, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("event: prepare insert in %s: %w", l.path, err)
-	}
-	defer stmt.Close()
+	stmt := tx.StmtContext(ctx, l.insertStmt)
 	for _, r := range rows {
 		hash, err := chainHash(prev, r.body)
 		if err != nil {
@@ -179,16 +175,20 @@ func (l *Log) insert(rows []row) (err error) {
 	return nil
 }
 
-type queryer interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
+// insertQuery appends one event.
+const insertQuery = `INSERT INTO events
+	(seq, id, time_ns, channel, verdict, action, sender, ledger, body, prev_hash, hash)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-// head returns the seq and hash of the last event (0 and the genesis hash
-// for an empty log).
-func head(ctx context.Context, q queryer) (int64, string, error) {
+// headQuery reads the seq and hash of the last event.
+const headQuery = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"
+
+// scanHead returns the seq and hash of the last event from headQuery's row
+// (0 and the genesis hash for an empty log).
+func scanHead(row *sql.Row) (int64, string, error) {
 	var seq int64
 	var hash string
-	err := q.QueryRowContext(ctx, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").Scan(&seq, &hash)
+	err := row.Scan(&seq, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, genesisHash, nil
 	}
@@ -201,5 +201,5 @@ func head(ctx context.Context, q queryer) (int64, string, error) {
 // Head returns the seq and hash of the last event: write them down (or
 // send them elsewhere) to detect a rewrite of the whole chain later.
 func (l *Log) Head(ctx context.Context) (seq int64, hash string, err error) {
-	return head(ctx, l.db)
+	return scanHead(l.db.QueryRowContext(ctx, headQuery))
 }

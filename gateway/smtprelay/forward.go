@@ -33,6 +33,9 @@ type hop struct {
 	plain  *writeDeadlineConn // conn itself when it is not TLS (see writeDeadlineConn.hold)
 	broken bool
 	used   time.Time
+	// pipelining: the next hop offers PIPELINING, so MAIL goes out with the
+	// first RCPT (see session.Mail).
+	pipelining bool
 }
 
 // dialer opens and pools next-hop connections.
@@ -129,7 +132,8 @@ func (d *dialer) dial(ctx context.Context) (*hop, error) {
 		raw.Close()
 		return nil, err
 	}
-	return &hop{c: c, conn: conn, plain: plainConn(conn), used: time.Now()}, nil
+	pipelining, _ := c.Extension("PIPELINING")
+	return &hop{c: c, conn: conn, plain: plainConn(conn), used: time.Now(), pipelining: pipelining}, nil
 }
 
 // startTLS runs the exchange before TLS by hand (go-smtp's client has no

@@ -38,13 +38,16 @@ type session struct {
 	log     *zap.Logger // with the client's address; made on first use (logger)
 	logOnce sync.Once
 
-	mu       sync.Mutex
-	user     string
-	hop      *hop // the next-hop connection, kept across transactions
-	inTx     bool // a MAIL is open at the next hop
-	from     string
-	mailOpts smtp.MailOptions
-	rcpts    []rcpt
+	mu   sync.Mutex
+	user string
+	hop  *hop // the next-hop connection, kept across transactions
+	inTx bool // a MAIL is open at the next hop
+	// mailPending: the client's MAIL was accepted and goes to the next hop
+	// with the first RCPT (PIPELINING).
+	mailPending bool
+	from        string
+	mailOpts    smtp.MailOptions
+	rcpts       []rcpt
 }
 
 var (
@@ -103,48 +106,88 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 	s.abortTx()
 	s.rcpts = nil
 	o := smtp.MailOptions{Size: opts.Size, UTF8: opts.UTF8, Return: opts.Return, EnvelopeID: opts.EnvelopeID}
-	if err := s.openTx(from, &o); err != nil {
+	if _, err := s.connect(&o); err != nil {
 		return err
 	}
-	s.from, s.mailOpts, s.inTx = from, o, true
-	return nil
+	s.from, s.mailOpts = from, o
+	if s.hop.pipelining {
+		// MAIL goes to the next hop with the first RCPT, in one write: a
+		// round trip less per message. A next hop that refuses the sender
+		// is answered at RCPT (as Postfix's smtpd_delay_reject does).
+		s.mailPending = true
+		return nil
+	}
+	_, err := s.openTx(from, &o, "", nil)
+	return err
 }
 
-// openTx sends MAIL to the next hop, on the session's connection, a pooled
-// one or a new one; a stale reused connection is replaced once.
-func (s *session) openTx(from string, o *smtp.MailOptions) error {
+// connect makes sure the session has a next-hop connection (its own, a
+// pooled one or a new one) that can carry a transaction with options o.
+// fresh tells that it was dialled just now. The error is the reply.
+func (s *session) connect(o *smtp.MailOptions) (fresh bool, err error) {
+	if s.hop == nil {
+		s.hop = s.r.hops.get()
+	}
+	if s.hop == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), s.r.cfg.NextHopTimeout)
+		h, err := s.r.hops.dial(ctx)
+		cancel()
+		if err != nil {
+			s.logger().Warn("next hop unreachable", zap.String("next_hop", s.r.cfg.NextHop), zap.Error(err))
+			return false, nextHopError(err, true)
+		}
+		s.hop, fresh = h, true
+	}
+	if o.UTF8 {
+		if ok, _ := s.hop.c.Extension("SMTPUTF8"); !ok {
+			return fresh, &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 6, 7}, Message: "Next hop does not support SMTPUTF8"}
+		}
+	}
+	return fresh, nil
+}
+
+// openTx sends MAIL to the next hop and, when to is set and the next hop
+// offers PIPELINING, the first RCPT in the same write. A reused connection
+// found stale is replaced once. err is the reply for a failed MAIL (or
+// connection); rcptErr is the next hop's raw answer to RCPT, and is
+// errRcptNotSent when RCPT still has to be sent.
+func (s *session) openTx(from string, o *smtp.MailOptions, to string, ro *smtp.RcptOptions) (rcptErr, err error) {
 	for attempt := 0; ; attempt++ {
-		fresh := false
-		if s.hop == nil {
-			s.hop = s.r.hops.get()
+		fresh, err := s.connect(o)
+		if err != nil {
+			return nil, err
 		}
-		if s.hop == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), s.r.cfg.NextHopTimeout)
-			h, err := s.r.hops.dial(ctx)
-			cancel()
-			if err != nil {
-				s.logger().Warn("next hop unreachable", zap.String("next_hop", s.r.cfg.NextHop), zap.Error(err))
-				return nextHopError(err, true)
-			}
-			s.hop, fresh = h, true
+		var mailErr error
+		rcptErr = errRcptNotSent
+		if to != "" && s.hop.pipelining {
+			mailErr, rcptErr = s.hop.c.MailRcpt(from, o, to, ro)
+		} else {
+			mailErr = s.hop.c.Mail(from, o)
 		}
-		if o.UTF8 {
-			if ok, _ := s.hop.c.Extension("SMTPUTF8"); !ok {
-				return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 6, 7}, Message: "Next hop does not support SMTPUTF8"}
-			}
+		if mailErr == nil {
+			s.inTx = true
+			return rcptErr, nil
 		}
-		err := s.hop.c.Mail(from, o)
-		if err == nil {
-			return nil
-		}
-		if isConnError(err) {
+		if isConnError(mailErr) || (rcptErr != errRcptNotSent && isConnError(rcptErr)) {
 			s.dropHop()
-			if !fresh && attempt == 0 {
+			if !fresh && attempt == 0 && isConnError(mailErr) {
 				continue
 			}
 		}
-		return nextHopError(err, false)
+		return nil, nextHopError(mailErr, false)
 	}
+}
+
+// errRcptNotSent is openTx's rcptErr when RCPT did not go with MAIL.
+var errRcptNotSent = errors.New("smtprelay: RCPT not sent yet")
+
+// rcpt returns the next hop's answer to RCPT TO:<to>: sent, the answer
+// openTx got with MAIL, or that of a RCPT sent now.
+func (s *session) rcpt(sent error, to string, opts *smtp.RcptOptions) error {
+	if sent != errRcptNotSent {
+		return sent
+	}
+	return s.hop.c.Rcpt(to, opts)
 }
 
 func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
@@ -159,10 +202,18 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	if s.r.deps.IsFax(to) {
 		return s.refuseFax(to)
 	}
-	if s.hop == nil || !s.inTx {
+	sent := errRcptNotSent
+	switch {
+	case s.mailPending:
+		var err error
+		if sent, err = s.openTx(s.from, &s.mailOpts, to, opts); err != nil {
+			return err
+		}
+		s.mailPending = false
+	case s.hop == nil || !s.inTx:
 		return replyNoTransaction
 	}
-	if err := s.hop.c.Rcpt(to, opts); err != nil {
+	if err := s.rcpt(sent, to, opts); err != nil {
 		if isConnError(err) {
 			s.dropHop()
 		}
@@ -213,7 +264,7 @@ func (s *session) abortTx() {
 			s.dropHop()
 		}
 	}
-	s.inTx = false
+	s.inTx, s.mailPending = false, false
 }
 
 func (s *session) dropHop() {
@@ -522,11 +573,11 @@ func (s *session) sendNotice(t *txn, v *gateway.Verdict) error {
 	}
 	utf8 := !isASCII(s.from) || !allASCII(n.Recipients)
 	o := &smtp.MailOptions{UTF8: utf8}
-	if err := s.openTx("", o); err != nil {
+	sent, err := s.openTx("", o, s.from, nil)
+	if err != nil {
 		return err
 	}
-	s.inTx = true
-	if err := s.hop.c.Rcpt(s.from, nil); err != nil {
+	if err := s.rcpt(sent, s.from, nil); err != nil {
 		if isConnError(err) {
 			s.dropHop()
 		} else {

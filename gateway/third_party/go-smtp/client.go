@@ -424,11 +424,28 @@ func (c *Client) Auth(a sasl.Client) error {
 //
 // If server returns an error, it will be of type *SMTPError.
 func (c *Client) Mail(from string, opts *MailOptions) error {
-	if err := validateLine(from); err != nil {
+	line, err := c.mailCommand(from, opts)
+	if err != nil {
 		return err
 	}
-	if err := c.hello(); err != nil {
+	if _, _, err := c.cmd(250, "%s", line); err != nil {
 		return err
+	}
+
+	// A new transaction has started, forget the previous recipients.
+	c.rcpts = nil
+
+	return nil
+}
+
+// mailCommand builds the MAIL command of Mail (sekisho patch: split out of
+// Mail for MailRcpt).
+func (c *Client) mailCommand(from string, opts *MailOptions) (string, error) {
+	if err := validateLine(from); err != nil {
+		return "", err
+	}
+	if err := c.hello(); err != nil {
+		return "", err
 	}
 
 	var sb strings.Builder
@@ -445,14 +462,14 @@ func (c *Client) Mail(from string, opts *MailOptions) error {
 		if _, ok := c.ext["REQUIRETLS"]; ok {
 			sb.WriteString(" REQUIRETLS")
 		} else {
-			return errors.New("smtp: server does not support REQUIRETLS")
+			return "", errors.New("smtp: server does not support REQUIRETLS")
 		}
 	}
 	if opts != nil && opts.UTF8 {
 		if _, ok := c.ext["SMTPUTF8"]; ok {
 			sb.WriteString(" SMTPUTF8")
 		} else {
-			return errors.New("smtp: server does not support SMTPUTF8")
+			return "", errors.New("smtp: server does not support SMTPUTF8")
 		}
 	}
 	if _, ok := c.ext["DSN"]; ok && opts != nil {
@@ -462,11 +479,11 @@ func (c *Client) Mail(from string, opts *MailOptions) error {
 		case "":
 			// This space is intentionally left blank
 		default:
-			return errors.New("smtp: Unknown RET parameter value")
+			return "", errors.New("smtp: Unknown RET parameter value")
 		}
 		if opts.EnvelopeID != "" {
 			if !isPrintableASCII(opts.EnvelopeID) {
-				return errors.New("smtp: Malformed ENVID parameter value")
+				return "", errors.New("smtp: Malformed ENVID parameter value")
 			}
 			fmt.Fprintf(&sb, " ENVID=%s", encodeXtext(opts.EnvelopeID))
 		}
@@ -477,14 +494,7 @@ func (c *Client) Mail(from string, opts *MailOptions) error {
 		}
 		// We can safely discard parameter if server does not support AUTH.
 	}
-	if _, _, err := c.cmd(250, "%s", sb.String()); err != nil {
-		return err
-	}
-
-	// A new transaction has started, forget the previous recipients.
-	c.rcpts = nil
-
-	return nil
+	return sb.String(), nil
 }
 
 // Rcpt issues a RCPT command to the server using the provided email address.
@@ -496,8 +506,22 @@ func (c *Client) Mail(from string, opts *MailOptions) error {
 //
 // If server returns an error, it will be of type *SMTPError.
 func (c *Client) Rcpt(to string, opts *RcptOptions) error {
-	if err := validateLine(to); err != nil {
+	line, err := c.rcptCommand(to, opts)
+	if err != nil {
 		return err
+	}
+	if _, _, err := c.cmd(25, "%s", line); err != nil {
+		return err
+	}
+	c.rcpts = append(c.rcpts, to)
+	return nil
+}
+
+// rcptCommand builds the RCPT command of Rcpt (sekisho patch: split out of
+// Rcpt for MailRcpt).
+func (c *Client) rcptCommand(to string, opts *RcptOptions) (string, error) {
+	if err := validateLine(to); err != nil {
+		return "", err
 	}
 
 	var sb strings.Builder
@@ -508,7 +532,7 @@ func (c *Client) Rcpt(to string, opts *RcptOptions) error {
 		if len(opts.Notify) != 0 {
 			sb.WriteString(" NOTIFY=")
 			if err := checkNotifySet(opts.Notify); err != nil {
-				return errors.New("smtp: Malformed NOTIFY parameter value")
+				return "", errors.New("smtp: Malformed NOTIFY parameter value")
 			}
 			for i, v := range opts.Notify {
 				if i != 0 {
@@ -522,7 +546,7 @@ func (c *Client) Rcpt(to string, opts *RcptOptions) error {
 			switch opts.OriginalRecipientType {
 			case DSNAddressTypeRFC822:
 				if !isPrintableASCII(opts.OriginalRecipient) {
-					return errors.New("smtp: Illegal address")
+					return "", errors.New("smtp: Illegal address")
 				}
 				enc = encodeXtext(opts.OriginalRecipient)
 			case DSNAddressTypeUTF8:
@@ -532,7 +556,7 @@ func (c *Client) Rcpt(to string, opts *RcptOptions) error {
 					enc = encodeUTF8AddrXtext(opts.OriginalRecipient)
 				}
 			default:
-				return errors.New("smtp: Unknown address type")
+				return "", errors.New("smtp: Unknown address type")
 			}
 			fmt.Fprintf(&sb, " ORCPT=%s;%s", string(opts.OriginalRecipientType), enc)
 		}
@@ -542,7 +566,7 @@ func (c *Client) Rcpt(to string, opts *RcptOptions) error {
 	}
 	if _, ok := c.ext["DELIVERBY"]; ok && opts != nil && opts.DeliverBy != nil {
 		if opts.DeliverBy.Mode == DeliverByReturn && opts.DeliverBy.Time < 1 {
-			return errors.New("smtp: DELIVERBY mode must be greater than zero with return mode")
+			return "", errors.New("smtp: DELIVERBY mode must be greater than zero with return mode")
 		}
 		arg := fmt.Sprintf(" BY=%d;%s", int(opts.DeliverBy.Time.Seconds()), opts.DeliverBy.Mode)
 		if opts.DeliverBy.Trace {
@@ -552,15 +576,75 @@ func (c *Client) Rcpt(to string, opts *RcptOptions) error {
 	}
 	if _, ok := c.ext["MT-PRIORITY"]; ok && opts != nil && opts.MTPriority != nil {
 		if *opts.MTPriority < -9 || *opts.MTPriority > 9 {
-			return errors.New("smtp: MT-PRIORITY must be between -9 and 9")
+			return "", errors.New("smtp: MT-PRIORITY must be between -9 and 9")
 		}
 		sb.WriteString(fmt.Sprintf(" MT-PRIORITY=%d", *opts.MTPriority))
 	}
-	if _, _, err := c.cmd(25, "%s", sb.String()); err != nil {
-		return err
+	return sb.String(), nil
+}
+
+// MailRcpt sends MAIL and the first RCPT in one write and then reads both
+// replies (RFC 2920 PIPELINING; sekisho patch). It must only be used when
+// the server advertises PIPELINING. mailErr and rcptErr are what Mail and
+// Rcpt would have returned; when MAIL fails, the RCPT reply (most servers
+// answer 503) is read and dropped, and rcptErr is mailErr (or the error that
+// broke the connection while reading it). An error before anything is sent
+// (a bad address or option) is returned as both.
+func (c *Client) MailRcpt(from string, mopts *MailOptions, to string, ropts *RcptOptions) (mailErr, rcptErr error) {
+	mail, err := c.mailCommand(from, mopts)
+	if err != nil {
+		return err, err
+	}
+	rcpt, err := c.rcptCommand(to, ropts)
+	if err != nil {
+		return err, err
+	}
+
+	c.conn.SetDeadline(time.Now().Add(c.CommandTimeout))
+	defer c.conn.SetDeadline(time.Time{})
+
+	// Two requests of the textproto pipeline, one flush: the response
+	// sequencer still pairs each reply with its command.
+	mailID := c.text.Next()
+	c.text.StartRequest(mailID)
+	_, err = fmt.Fprintf(c.text.W, "%s\r\n", mail)
+	c.text.EndRequest(mailID)
+	rcptID := c.text.Next()
+	c.text.StartRequest(rcptID)
+	if err == nil {
+		_, err = fmt.Fprintf(c.text.W, "%s\r\n", rcpt)
+	}
+	if err == nil {
+		err = c.text.W.Flush()
+	}
+	c.text.EndRequest(rcptID)
+
+	c.text.StartResponse(mailID)
+	if err == nil {
+		_, _, err = c.readResponse(250)
+	}
+	c.text.EndResponse(mailID)
+	mailErr = err
+	c.text.StartResponse(rcptID)
+	var smtpErr *SMTPError
+	if mailErr == nil || errors.As(mailErr, &smtpErr) {
+		// The RCPT reply is on the wire either way; after a refused MAIL it
+		// says nothing new.
+		_, _, err = c.readResponse(25)
+	}
+	c.text.EndResponse(rcptID)
+	if mailErr != nil {
+		if err != nil && !errors.As(err, &smtpErr) {
+			return mailErr, err // the connection broke after the refusal
+		}
+		return mailErr, mailErr
+	}
+	c.rcpts = nil
+	if err != nil {
+		return nil, err
 	}
 	c.rcpts = append(c.rcpts, to)
-	return nil
+	return nil, nil
 }
 
 // DataCommand is a pending DATA command. DataCommand is an io.WriteCloser.
