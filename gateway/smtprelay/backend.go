@@ -128,6 +128,8 @@ type Relay struct {
 	hops   *dialer
 	server *smtp.Server
 	sem    chan struct{}
+	// goroutines runs the connections and the inspections (see goPool).
+	goroutines *goPool
 
 	mu        sync.Mutex
 	listeners []*limitListener
@@ -220,6 +222,9 @@ func New(cfg Config, deps Deps) (*Relay, error) {
 		log:   deps.Log,
 		spool: sp,
 		sem:   make(chan struct{}, cfg.MaxInspections),
+		// Idle goroutines wait for the next connection about as long as
+		// idle next-hop connections wait in their pool.
+		goroutines: newGoPool(30 * time.Second),
 		hops: &dialer{
 			addr: cfg.NextHop, helo: cfg.Hostname, mode: cfg.NextHopTLS, tlsConfig: cfg.NextHopTLSConfig,
 			timeout: cfg.NextHopTimeout, submission: cfg.NextHopSubmission,
@@ -239,6 +244,7 @@ func New(cfg Config, deps Deps) (*Relay, error) {
 	// idle deadline forward at each read instead.
 	s.WriteTimeout = cfg.WriteTimeout
 	s.ErrorLog = log.New(zapWriter{deps.Log}, "", 0)
+	s.Go = r.goroutines.run
 	r.server = s
 	return r, nil
 }
@@ -272,6 +278,7 @@ func (r *Relay) Shutdown(ctx context.Context) error {
 		r.server.Close()
 	}
 	r.hops.closeIdle()
+	r.goroutines.stop()
 	if errors.Is(err, smtp.ErrServerClosed) {
 		return nil
 	}
@@ -281,6 +288,7 @@ func (r *Relay) Shutdown(ctx context.Context) error {
 // Close closes every listener and connection at once.
 func (r *Relay) Close() error {
 	r.hops.closeIdle()
+	r.goroutines.stop()
 	err := r.server.Close()
 	if errors.Is(err, smtp.ErrServerClosed) {
 		return nil

@@ -35,7 +35,7 @@ func newDotWriter(w io.Writer, pool *sync.Pool) *dotWriter {
 		bw, _ = pool.Get().(*bufio.Writer)
 	}
 	if bw == nil {
-		bw = bufio.NewWriterSize(w, 64<<10)
+		bw = bufio.NewWriterSize(w, dotBufSize)
 	}
 	bw.Reset(w)
 	return &dotWriter{w: bw, bol: true, pool: pool}
@@ -151,3 +151,6 @@ func (d *dotWriter) release() {
 	}
 	d.w = nil
 }
+
+// dotBufSize is the size of dotWriter's buffer.
+const dotBufSize = 128 << 10

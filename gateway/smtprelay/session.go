@@ -365,7 +365,7 @@ func (s *session) inspect(t *txn) (*gateway.Verdict, time.Duration, error) {
 	}
 	ch := make(chan result, 1)
 	t.msg.hold() // the spooled message outlives an abandoned inspection
-	go func() {
+	s.r.goroutines.run(func() {
 		defer t.msg.release()
 		defer func() { <-s.r.sem }() // the slot is freed when the inspection really ends
 		defer func() {
@@ -379,7 +379,7 @@ func (s *session) inspect(t *txn) (*gateway.Verdict, time.Duration, error) {
 			err = errors.New("smtprelay: inspector returned no verdict")
 		}
 		ch <- result{v, err}
-	}()
+	})
 	select {
 	case res := <-ch:
 		return res.v, time.Since(start), res.err
@@ -628,14 +628,32 @@ func (s *session) traceHeader(id, verdict string) []byte {
 	if s.user != "" {
 		with += "A"
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "Received: from %s (%s [%s])\r\n\tby %s (sekisho) with %s id %s", helo, helo, s.remote, s.r.cfg.Hostname, with, id)
+	// Appended, not formatted: it is made for every message.
+	b := make([]byte, 0, 256+2*len(helo)+len(id)*2)
+	b = append(b, "Received: from "...)
+	b = append(b, helo...)
+	b = append(b, " ("...)
+	b = append(b, helo...)
+	b = append(b, " ["...)
+	b = s.remote.AppendTo(b)
+	b = append(b, "])\r\n\tby "...)
+	b = append(b, s.r.cfg.Hostname...)
+	b = append(b, " (sekisho) with "...)
+	b = append(b, with...)
+	b = append(b, " id "...)
+	b = append(b, id...)
 	if len(s.rcpts) == 1 {
-		fmt.Fprintf(&b, "\r\n\tfor <%s>", s.rcpts[0].addr)
+		b = append(b, "\r\n\tfor <"...)
+		b = append(b, s.rcpts[0].addr...)
+		b = append(b, '>')
 	}
-	fmt.Fprintf(&b, ";\r\n\t%s\r\n", time.Now().Format(time.RFC1123Z))
-	fmt.Fprintf(&b, "X-Sekisho-Verdict: %s; event=%s\r\n", verdict, id)
-	return []byte(b.String())
+	b = append(b, ";\r\n\t"...)
+	b = time.Now().AppendFormat(b, time.RFC1123Z)
+	b = append(b, "\r\nX-Sekisho-Verdict: "...)
+	b = append(b, verdict...)
+	b = append(b, "; event="...)
+	b = append(b, id...)
+	return append(b, "\r\n"...)
 }
 
 // headerToken keeps a client-supplied name safe for a header comment.

@@ -41,6 +41,11 @@ type Server struct {
 	ReadTimeout       time.Duration
 	WriteTimeout      time.Duration
 
+	// Go runs the body of each connection's goroutine (sekisho patch): nil
+	// means a new goroutine per connection ("go f()"); a pool of reused
+	// goroutines saves growing a fresh stack for every connection.
+	Go func(f func())
+
 	// Advertise SMTPUTF8 (RFC 6531) capability.
 	// Should be used only if backend supports it.
 	EnableSMTPUTF8 bool
@@ -137,14 +142,19 @@ func (s *Server) Serve(l net.Listener) error {
 		}
 
 		s.wg.Add(1)
-		go func() {
+		serve := func() {
 			defer s.wg.Done()
 
 			err := s.handleConn(newConn(c, s))
 			if err != nil {
 				s.ErrorLog.Printf("error handling %v: %s", c.RemoteAddr(), err)
 			}
-		}()
+		}
+		if s.Go != nil { // sekisho patch
+			s.Go(serve)
+		} else {
+			go serve()
+		}
 	}
 }
 
