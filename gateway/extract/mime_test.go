@@ -915,3 +915,32 @@ func TestParseDateMatchesNetMail(t *testing.T) {
 		}
 	}
 }
+
+// TestBase64LinesFastPathTaken: mailer-style base64 read in pieces that
+// end anywhere in a line, the last of them with the end of input (as a
+// multipart part's reader hands over the rest of a part when it finds
+// the boundary), is decoded by the line path alone (no padding here: a
+// piece with padding takes the stripping path); the stripping path, byte
+// by byte, is several times slower.
+func TestBase64LinesFastPathTaken(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(11, 12))
+	raw := randomBytes(rnd, 3*(130<<10)) // a multiple of 3: no padding
+	enc := base64.StdEncoding.EncodeToString(raw)
+	var in []byte
+	for i := 0; i < len(enc); i += 76 {
+		in = append(in, enc[i:min(i+76, len(enc))]...)
+		in = append(in, '\r', '\n')
+	}
+	for _, chunk := range []int{4093, 10001, 48 << 10, 65537, len(in)} {
+		d := newBase64Reader(iotest.DataErrReader(&sizedReader{r: bytes.NewReader(in), n: chunk}))
+		got, err := io.ReadAll(d)
+		stripped := d.stripped
+		d.release()
+		if err != nil || !bytes.Equal(got, raw) {
+			t.Fatalf("chunk %d: %d bytes, %v", chunk, len(got), err)
+		}
+		if stripped > 0 {
+			t.Errorf("chunk %d: %d bytes took the stripping path, want none", chunk, stripped)
+		}
+	}
+}

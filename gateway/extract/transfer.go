@@ -76,6 +76,12 @@ type base64Reader struct {
 	bufs   *base64Bufs // in and obuf, from base64Pool until release
 
 	rest [128]byte // fillLines' copy of a chunk's unfinished line (a local would escape to the heap)
+
+	// srcErr is the error that came with the last bytes read, kept for the
+	// next fill when fillLines took those bytes.
+	srcErr error
+
+	stripped int // input bytes that took the stripping path (tests check the line path is used)
 }
 
 const base64Chunk = 48 << 10
@@ -142,13 +148,22 @@ func (d *base64Reader) Read(p []byte) (int, error) {
 }
 
 func (d *base64Reader) fill() {
-	n, rerr := d.src.Read(d.in[d.carry:])
-	if d.lines && rerr == nil && !d.padded {
+	var n int
+	rerr := d.srcErr
+	if rerr == nil {
+		n, rerr = d.src.Read(d.in[d.carry:])
+	}
+	if d.lines && n > 0 && !d.padded {
 		var ok bool
 		if n, ok = d.fillLines(n); ok {
+			// The end of input (or a read error) that came with these
+			// bytes waits for the next fill: the stripping path then
+			// decodes the characters carried, as the last ones.
+			d.srcErr = rerr
 			return
 		}
 	}
+	d.stripped += n
 	j, garbage := stripSpace(d.in, d.carry, d.carry+n)
 	if garbage {
 		d.err = &transferError{reason: reasonBrokenBase64}
@@ -219,8 +234,7 @@ func stripSpace(b []byte, from, to int) (j int, garbage bool) {
 // Only the piece of a line after the last LF is stripped into the carry.
 //
 // Whenever that would not give exactly what the stripping path gives
-// (white space other than line ends, padding, garbage, a count of
-// characters that is not a multiple of four) it reports false, with the
+// (white space other than line ends, padding, garbage) it reports false, with the
 // input left as the stripping path needs it: the carry is then 0 and the
 // returned count covers the compacted lines and the unread piece, which
 // strip to the same characters as before.
@@ -240,21 +254,26 @@ func (d *base64Reader) fillLines(n int) (int, bool) {
 		return m, false
 	}
 	clean := d.in[:k]
-	if k%4 != 0 || bytes.IndexByte(clean, '=') >= 0 {
+	if bytes.IndexByte(clean, '=') >= 0 {
 		return fallback()
 	}
-	// The piece after the last line end must strip cleanly too (it is
-	// short): else the stripping path reports the garbage for the chunk.
+	// The lines are decoded up to their last whole quantum; the characters
+	// after it (under four: the carry makes the count of a chunk's lines
+	// any number) go with the piece after the last line end, which must
+	// strip cleanly too (it is short): else the stripping path reports the
+	// garbage for the chunk.
+	k4 := k / 4 * 4
 	rest := d.rest[:]
-	if len(tail) > len(rest) {
+	if k-k4+len(tail) > len(rest) {
 		return fallback()
 	}
-	copy(rest, tail)
-	r, garbage := stripSpace(rest, 0, len(tail))
+	over := copy(rest, clean[k4:])
+	copy(rest[over:], tail)
+	r, garbage := stripSpace(rest, 0, over+len(tail))
 	if garbage || bytes.IndexByte(rest[:r], '=') >= 0 {
 		return fallback()
 	}
-	m, err := stdBase64.Decode(d.obuf, clean)
+	m, err := stdBase64.Decode(d.obuf, clean[:k4])
 	if err != nil {
 		return fallback() // the stripping path decodes the same input and reports it
 	}
