@@ -96,6 +96,16 @@ func (w *wireTap) mailRead() string {
 	return ""
 }
 
+// refuseSpoofed makes a sink refuse senders spoofed@… at MAIL.
+func refuseSpoofed(k *sink) {
+	k.mailErr = func(from string) error {
+		if strings.HasPrefix(from, "spoofed@") {
+			return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "sender refused"}
+		}
+		return nil
+	}
+}
+
 // TestNextHopPipelining: MAIL goes to a next hop that offers PIPELINING
 // together with the first RCPT, in one write; the mail arrives.
 func TestNextHopPipelining(t *testing.T) {
@@ -117,14 +127,7 @@ func TestNextHopPipelining(t *testing.T) {
 // gets one command at a time, and its refusal of the sender is answered at
 // MAIL.
 func TestNextHopWithoutPipelining(t *testing.T) {
-	k := startSink(t, nil, func(k *sink) {
-		k.mailErr = func(from string) error {
-			if strings.HasPrefix(from, "spoofed@") {
-				return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "sender refused"}
-			}
-			return nil
-		}
-	})
+	k := startSink(t, nil, refuseSpoofed)
 	tap := startWireTap(t, k.addr, true)
 	tr := startRelay(t, tap.addr, nil, nil)
 	res := send(t, tr.addr, "taro@city.example", []string{"hanako@partner.example"}, testMessage("hi\r\n"))
@@ -143,14 +146,7 @@ func TestNextHopWithoutPipelining(t *testing.T) {
 // of the sender reaches the client at RCPT with the next hop's code, and
 // the session can go on with another transaction.
 func TestNextHopRefusesSenderAtRcpt(t *testing.T) {
-	k := startSink(t, nil, func(k *sink) {
-		k.mailErr = func(from string) error {
-			if strings.HasPrefix(from, "spoofed@") {
-				return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "sender refused"}
-			}
-			return nil
-		}
-	})
+	k := startSink(t, nil, refuseSpoofed)
 	tr := startRelay(t, k.addr, nil, nil)
 	c, err := smtp.Dial(tr.addr)
 	if err != nil {
