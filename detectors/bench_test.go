@@ -7,8 +7,9 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
+
+	"github.com/sekisho-dlp/sekisho/internal/cputime"
 )
 
 // Benchmarks of the built-in detectors on generated text:
@@ -57,7 +58,7 @@ func BenchmarkDigitsDenseRoster(b *testing.B) {
 func benchEngine(b *testing.B, e *Engine, text []byte) {
 	b.SetBytes(int64(len(text)))
 	b.ReportAllocs()
-	cpu0 := processCPU()
+	cpu0 := cputime.Process().Seconds()
 	n := 0
 	for b.Loop() {
 		n++
@@ -72,7 +73,7 @@ func benchEngine(b *testing.B, e *Engine, text []byte) {
 		}
 	}
 	// The machine may be shared: also report throughput per CPU second.
-	if cpu := processCPU() - cpu0; cpu > 0 {
+	if cpu := cputime.Process().Seconds() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(len(text))*float64(n)/cpu/1e6, "MB/cpu-s")
 	}
 }
@@ -85,7 +86,7 @@ func benchParts(b *testing.B, e *Engine, parts [][]byte) {
 	}
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
-	cpu0 := processCPU()
+	cpu0 := cputime.Process().Seconds()
 	n := 0
 	for b.Loop() {
 		n++
@@ -103,18 +104,9 @@ func benchParts(b *testing.B, e *Engine, parts [][]byte) {
 			b.Fatal("nothing found")
 		}
 	}
-	if cpu := processCPU() - cpu0; cpu > 0 {
+	if cpu := cputime.Process().Seconds() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(size)*float64(n)/cpu/1e6, "MB/cpu-s")
 	}
-}
-
-// processCPU returns the user+system CPU seconds of the process so far.
-func processCPU() float64 {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
 var genPhrases = []string{

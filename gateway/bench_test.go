@@ -5,16 +5,15 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 
 	"github.com/sekisho-dlp/sekisho/detectors"
 	"github.com/sekisho-dlp/sekisho/gateway/extract"
+	"github.com/sekisho-dlp/sekisho/gateway/internal/benchmsg"
+	"github.com/sekisho-dlp/sekisho/internal/cputime"
 	"github.com/sekisho-dlp/sekisho/rules"
 )
 
@@ -48,7 +47,7 @@ func BenchmarkInspect100MiB(b *testing.B) {
 	}
 	b.SetBytes(st.Size())
 	b.ReportAllocs()
-	cpu0 := processCPU()
+	cpu0 := cputime.Process().Seconds()
 	n := 0
 	for b.Loop() {
 		n++
@@ -68,18 +67,9 @@ func BenchmarkInspect100MiB(b *testing.B) {
 		}
 	}
 	// The machine may be shared: also report throughput per CPU second.
-	if cpu := processCPU() - cpu0; cpu > 0 {
+	if cpu := cputime.Process().Seconds() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(st.Size())*float64(n)/cpu/1e6, "MB/cpu-s")
 	}
-}
-
-// processCPU returns the user+system CPU seconds of the process so far.
-func processCPU() float64 {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
 // BenchmarkInspectAttachment inspects messages like those of the SMTP
@@ -94,7 +84,7 @@ func BenchmarkInspectAttachment(b *testing.B) {
 		bytes int
 	}{{"100k", 100 << 10}, {"2m", 2 << 20}} {
 		b.Run(size.name, func(b *testing.B) {
-			msg := attachmentMessage(size.bytes)
+			msg := benchmsg.Message(size.bytes)
 			pol := rules.Default()
 			in := &Inspector{
 				Engine: detectors.NewEngine(detectors.Builtin()...),
@@ -114,29 +104,4 @@ func BenchmarkInspectAttachment(b *testing.B) {
 			}
 		})
 	}
-}
-
-// attachmentMessage is a multipart message of about size bytes: prose
-// and a base64 attachment of deterministic random bytes in 76-character
-// lines.
-func attachmentMessage(size int) []byte {
-	var m bytes.Buffer
-	m.WriteString("From: sender@bench.invalid\r\nTo: rcpt@bench.invalid\r\nSubject: bench\r\nMIME-Version: 1.0\r\n" +
-		"Content-Type: multipart/mixed; boundary=\"=_bench_b0undary\"\r\n\r\n" +
-		"--=_bench_b0undary\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n" +
-		"The quarterly planning meeting is moved to Thursday afternoon.\r\n\r\n" +
-		"--=_bench_b0undary\r\nContent-Type: application/octet-stream; name=\"warehouse-export.bin\"\r\n" +
-		"Content-Disposition: attachment; filename=\"warehouse-export.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n")
-	raw := make([]byte, (size-m.Len()-30)/78*57)
-	rnd := rand.New(rand.NewPCG(1, 2))
-	for i := range raw {
-		raw[i] = byte(rnd.Uint32())
-	}
-	enc := base64.StdEncoding.EncodeToString(raw)
-	for len(enc) > 76 {
-		m.WriteString(enc[:76] + "\r\n")
-		enc = enc[76:]
-	}
-	m.WriteString(enc + "\r\n--=_bench_b0undary--\r\n")
-	return m.Bytes()
 }

@@ -10,9 +10,10 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sekisho-dlp/sekisho/internal/cputime"
 )
 
 func openTest(t testing.TB) (*Log, string) {
@@ -475,7 +476,7 @@ func BenchmarkRecordAsyncBatch(b *testing.B) {
 			ctx := context.Background()
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu0 := processCPU()
+			cpu0 := cputime.Process()
 			for i := 0; i < b.N; i += group {
 				for j := 0; j < group; j++ {
 					e := sampleEvent()
@@ -488,17 +489,7 @@ func BenchmarkRecordAsyncBatch(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(cputime.Process()-cpu0)/float64(b.N), "cpu-ns/op")
 		})
 	}
-}
-
-// processCPU is the CPU time (user and system) the test process has used:
-// on a shared machine, a steadier measure of work than the wall clock.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -1,7 +1,7 @@
 package extract
 
 // pending is what a streaming decoder (quoted-printable, form data,
-// format=flowed, HTML) has produced and not yet handed out, and the error
+// format=flowed, HTML, JSON) has produced and not yet handed out, and the error
 // that ends its output. The decoder embeds it, implements producer, and
 // reads with read.
 type pending struct {

@@ -285,12 +285,12 @@ func firstNonSpace(br *bufio.Reader) byte {
 // it streams the rest raw and then fails, so the part is scanned but
 // reported uninspectable.
 type jsonText struct {
-	src   *bufio.Reader
-	dec   *json.Decoder
-	stack []jsonFrame
-	out   []byte
-	raw   io.Reader // the rest after a syntax error
-	err   error
+	pending
+	src    *bufio.Reader
+	dec    *json.Decoder
+	stack  []jsonFrame
+	raw    io.Reader // the rest after a syntax error
+	rawBuf []byte    // what produce reads raw into
 }
 
 type jsonFrame struct {
@@ -305,25 +305,26 @@ func newJSONText(br *bufio.Reader) *jsonText {
 	return &jsonText{src: br, dec: dec}
 }
 
-func (j *jsonText) Read(p []byte) (int, error) {
-	for len(j.out) == 0 {
-		if j.raw != nil {
-			n, err := j.raw.Read(p)
-			if err == io.EOF {
-				j.raw = nil
-				err = errors.New("extract: malformed json")
-				j.err = err
-			}
-			return n, err
-		}
-		if j.err != nil {
-			return 0, j.err
-		}
+func (j *jsonText) Read(p []byte) (int, error) { return j.read(p, j) }
+
+// produce makes the next lines of output or, after a syntax error, reads
+// the next piece of the rest as it is.
+func (j *jsonText) produce() {
+	if j.raw == nil {
 		j.step()
+		return
 	}
-	n := copy(p, j.out)
-	j.out = j.out[n:]
-	return n, nil
+	if j.rawBuf == nil {
+		j.rawBuf = make([]byte, 32<<10)
+	}
+	n, err := j.raw.Read(j.rawBuf)
+	j.out = j.rawBuf[:n]
+	switch {
+	case err == io.EOF:
+		j.raw, j.err = nil, errors.New("extract: malformed json")
+	case err != nil:
+		j.err = err
+	}
 }
 
 func (j *jsonText) key() string {

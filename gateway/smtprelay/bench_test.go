@@ -2,48 +2,15 @@ package smtprelay
 
 import (
 	"bytes"
-	"encoding/base64"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/emersion/go-smtp"
 
 	"github.com/sekisho-dlp/sekisho/gateway"
 	"github.com/sekisho-dlp/sekisho/gateway/extract"
+	"github.com/sekisho-dlp/sekisho/gateway/internal/benchmsg"
 	"github.com/sekisho-dlp/sekisho/rules"
 )
-
-// benchMessage is a message of about size bytes as peers/smtp-bench.sh
-// makes them: 5 KB text/plain prose below 50 KB, else multipart/mixed with
-// a short text part and a base64 attachment of deterministic random bytes.
-func benchMessage(size int) []byte {
-	var b bytes.Buffer
-	b.WriteString("From: sender@bench.invalid\r\nTo: rcpt@sk.bench.invalid\r\nSubject: bench\r\nMIME-Version: 1.0\r\n")
-	if size < 50<<10 {
-		b.WriteString("Content-Type: text/plain; charset=us-ascii\r\n\r\n")
-		for b.Len() < size {
-			b.WriteString("Quarterly inventory report for the warehouse: rows of parts and counts, nothing personal.\r\n")
-		}
-		return b.Bytes()
-	}
-	b.WriteString("Content-Type: multipart/mixed; boundary=\"=_bench_b0undary\"\r\n\r\n" +
-		"--=_bench_b0undary\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n" +
-		"Quarterly inventory attached. Nothing personal in here.\r\n\r\n" +
-		"--=_bench_b0undary\r\nContent-Type: application/octet-stream\r\n" +
-		"Content-Disposition: attachment; filename=\"inventory.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n")
-	r := rand.New(rand.NewPCG(1, 2))
-	raw := make([]byte, (size-b.Len()-30)/78*57)
-	for i := range raw {
-		raw[i] = byte(r.UintN(256))
-	}
-	enc := base64.StdEncoding.EncodeToString(raw)
-	for len(enc) > 76 {
-		b.WriteString(enc[:76] + "\r\n")
-		enc = enc[76:]
-	}
-	b.WriteString(enc + "\r\n--=_bench_b0undary--\r\n")
-	return b.Bytes()
-}
 
 // BenchmarkRelay: go-smtp client → relay → discarding sink, in process,
 // 10 parallel sessions, one connection per message (as smtp-source), for
@@ -56,12 +23,12 @@ func BenchmarkRelay(b *testing.B) {
 		name  string
 		bytes int
 	}{{"5k", 5 << 10}, {"100k", 100 << 10}, {"2m", 2 << 20}} {
-		b.Run(size.name, func(b *testing.B) { benchRelay(b, benchMessage(size.bytes)) })
+		b.Run(size.name, func(b *testing.B) { benchRelay(b, benchmsg.Message(size.bytes)) })
 	}
 }
 
 // BenchmarkRelay100KB is BenchmarkRelay at 100 KB only.
-func BenchmarkRelay100KB(b *testing.B) { benchRelay(b, benchMessage(100<<10)) }
+func BenchmarkRelay100KB(b *testing.B) { benchRelay(b, benchmsg.Message(100<<10)) }
 
 func benchRelay(b *testing.B, msg []byte) {
 	pol := rules.Default()

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sekisho-dlp/sekisho/gateway/internal/benchmsg"
 )
 
 // dotStuffed writes body through dotWriter in pieces of at most step bytes
@@ -171,7 +173,7 @@ func TestPlainConn(t *testing.T) {
 // BenchmarkDotWriter dot-stuffs the 2 MB message of the SMTP benchmark
 // (base64 lines) in 64 KiB pieces, as sendBody writes a spooled message.
 func BenchmarkDotWriter(b *testing.B) {
-	msg := benchMessage(2 << 20)
+	msg := benchmsg.Message(2 << 20)
 	wc := textproto.NewWriter(bufio.NewWriter(io.Discard)).DotWriter()
 	b.SetBytes(int64(len(msg)))
 	for b.Loop() {

@@ -33,9 +33,13 @@ type hop struct {
 	plain  *writeDeadlineConn // conn itself when it is not TLS (see writeDeadlineConn.hold)
 	broken bool
 	used   time.Time
-	// pipelining: the next hop offers PIPELINING, so MAIL goes out with the
-	// first RCPT (see session.Mail).
-	pipelining bool
+}
+
+// pipelining reports whether the next hop offers PIPELINING, so that MAIL
+// goes out with the first RCPT (see session.Mail).
+func (h *hop) pipelining() bool {
+	ok, _ := h.c.Extension("PIPELINING")
+	return ok
 }
 
 // dialer opens and pools next-hop connections.
@@ -132,8 +136,7 @@ func (d *dialer) dial(ctx context.Context) (*hop, error) {
 		raw.Close()
 		return nil, err
 	}
-	pipelining, _ := c.Extension("PIPELINING")
-	return &hop{c: c, conn: conn, plain: plainConn(conn), used: time.Now(), pipelining: pipelining}, nil
+	return &hop{c: c, conn: conn, plain: plainConn(conn), used: time.Now()}, nil
 }
 
 // startTLS runs the exchange before TLS by hand (go-smtp's client has no

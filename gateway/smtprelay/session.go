@@ -110,7 +110,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		return err
 	}
 	s.from, s.mailOpts = from, o
-	if s.hop.pipelining {
+	if s.hop.pipelining() {
 		// MAIL goes to the next hop with the first RCPT, in one write: a
 		// round trip less per message. A next hop that refuses the sender
 		// is answered at RCPT (as Postfix's smtpd_delay_reject does).
@@ -159,7 +159,7 @@ func (s *session) openTx(from string, o *smtp.MailOptions, to string, ro *smtp.R
 		}
 		var mailErr error
 		rcptErr = errRcptNotSent
-		if to != "" && s.hop.pipelining {
+		if to != "" && s.hop.pipelining() {
 			mailErr, rcptErr = s.hop.c.MailRcpt(from, o, to, ro)
 		} else {
 			mailErr = s.hop.c.Mail(from, o)
@@ -168,7 +168,7 @@ func (s *session) openTx(from string, o *smtp.MailOptions, to string, ro *smtp.R
 			s.inTx = true
 			return rcptErr, nil
 		}
-		if isConnError(mailErr) || (rcptErr != errRcptNotSent && isConnError(rcptErr)) {
+		if isConnError(mailErr) || isConnError(rcptErr) {
 			s.dropHop()
 			if !fresh && attempt == 0 && isConnError(mailErr) {
 				continue
