@@ -139,11 +139,16 @@ type sink struct {
 	mu   sync.Mutex
 	msgs []sinkMsg
 	// hooks (nil = accept)
-	mailErr  func(from string) error
-	rcptErr  func(to string) error
-	dataErr  func(m *sinkMsg) error
-	discard  bool // do not keep the data, only size and hash
-	dataSeen int  // DATA commands started
+	mailErr func(from string) error
+	rcptErr func(to string) error
+	dataErr func(m *sinkMsg) error
+	discard bool // do not keep the data, only size and hash
+	// onSession, when set, sees each connection as its session starts.
+	onSession func(c *smtp.Conn)
+	// readTimeout is the sink server's idle timeout (0: none); it closes
+	// an idle connection with 421.
+	readTimeout time.Duration
+	dataSeen    int // DATA commands started
 }
 
 func (k *sink) messages() []sinkMsg {
@@ -159,6 +164,9 @@ type sinkSession struct {
 }
 
 func (k *sink) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	if k.onSession != nil {
+		k.onSession(c)
+	}
 	s := &sinkSession{k: k, conn: c}
 	return s, nil
 }
@@ -236,6 +244,7 @@ func startSink(t testing.TB, tlsCfg *tls.Config, setup func(*sink)) *sink {
 	srv.EnableDSN = true
 	srv.MaxLineLength = 1 << 20
 	srv.TLSConfig = tlsCfg
+	srv.ReadTimeout = k.readTimeout
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -177,8 +177,7 @@ func TestNextHopRefusesSenderAtRcpt(t *testing.T) {
 // connection (idle timeout, 421): the relay notices at the pipelined MAIL
 // and RCPT, dials again and the mail goes through.
 func TestStalePooledConnectionReplaced(t *testing.T) {
-	k := startSink(t, nil, nil)
-	k.srv.ReadTimeout = 300 * time.Millisecond
+	k := startSink(t, nil, func(k *sink) { k.readTimeout = 300 * time.Millisecond })
 	tr := startRelay(t, k.addr, func(c *Config) { c.NextHopIdle = 4 }, nil)
 	res := send(t, tr.addr, "taro@city.example", []string{"hanako@partner.example"}, testMessage("first\r\n"))
 	wantCode(t, "DATA 1", res.dataErr, 250)

@@ -388,12 +388,10 @@ func TestNextHopDropsAtDataTempfails(t *testing.T) {
 			}
 			return errors.New("dropped")
 		}
-	})
-	// capture the sink's server-side conn through a NewSession wrapper
-	k.srv.Backend = backendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		nc := c.Conn()
-		sinkConn.Store(&nc)
-		return k.NewSession(c)
+		k.onSession = func(c *smtp.Conn) { // capture the sink's server-side conn
+			nc := c.Conn()
+			sinkConn.Store(&nc)
+		}
 	})
 	tr := startRelay(t, k.addr, nil, nil)
 	res := send(t, tr.addr, "taro@city.example", []string{"hanako@partner.example"}, testMessage("hi\r\n"))
@@ -408,10 +406,6 @@ func TestNextHopDropsAtDataTempfails(t *testing.T) {
 	res = send(t, tr.addr, "taro@city.example", []string{"hanako@partner.example"}, testMessage("again\r\n"))
 	wantCode(t, "DATA after drop", res.dataErr, 250)
 }
-
-type backendFunc func(c *smtp.Conn) (smtp.Session, error)
-
-func (f backendFunc) NewSession(c *smtp.Conn) (smtp.Session, error) { return f(c) }
 
 func TestNextHop5xxPassedThrough(t *testing.T) {
 	k := startSink(t, nil, func(k *sink) {
