@@ -3,7 +3,6 @@ package smtprelay
 import (
 	"bufio"
 	"bytes"
-	"crypto/tls"
 	"io"
 	"net"
 	"net/textproto"
@@ -155,18 +154,6 @@ func TestWriteDeadlineConnHold(t *testing.T) {
 	}
 	if c.held != nil {
 		t.Error("held bytes kept after they were sent")
-	}
-}
-
-// The hold applies to a next hop without TLS, whether or not STARTTLS was
-// asked for; never under TLS (the held bytes would be records).
-func TestPlainConn(t *testing.T) {
-	wd := &writeDeadlineConn{}
-	if plainConn(wd) != wd || plainConn(&greetConn{Conn: wd}) != wd {
-		t.Error("plain connection not found")
-	}
-	if plainConn(&greetConn{Conn: tls.Client(wd, &tls.Config{})}) != nil {
-		t.Error("a TLS connection taken for plain")
 	}
 }
 

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/textproto"
-	"strings"
 	"sync"
 	"time"
 
@@ -114,82 +112,51 @@ func (h *hop) close() {
 	h.conn.Close()
 }
 
-// dial connects to the next hop, says EHLO and, per the TLS mode, starts TLS.
+// dial connects to the next hop, says EHLO and, per the TLS mode, starts TLS
+// (EHLO once more inside it). When the next hop does not offer STARTTLS,
+// opportunistic TLS goes on in plain text on the session the first EHLO
+// opened; required TLS gives up.
 func (d *dialer) dial(ctx context.Context) (*hop, error) {
 	nd := net.Dialer{Timeout: d.timeout}
 	raw, err := nd.DialContext(ctx, "tcp", d.addr)
 	if err != nil {
 		return nil, err
 	}
-	conn := net.Conn(&writeDeadlineConn{Conn: raw, timeout: d.timeout})
-	if d.mode == TLSOpportunistic || d.mode == TLSRequired {
-		conn, err = d.startTLS(conn)
-		if err != nil {
-			raw.Close()
-			return nil, err
-		}
-	}
-	c := smtp.NewClient(conn)
+	plain := &writeDeadlineConn{Conn: raw, timeout: d.timeout}
+	c := smtp.NewClient(plain)
 	c.CommandTimeout = d.timeout
 	c.SubmissionTimeout = d.submission
 	if err := c.Hello(d.helo); err != nil {
 		raw.Close()
 		return nil, err
 	}
-	return &hop{c: c, conn: conn, plain: plainConn(conn), used: time.Now()}, nil
+	h := &hop{c: c, conn: plain, plain: plain, used: time.Now()}
+	if d.mode == TLSNone {
+		return h, nil
+	}
+	if ok, _ := c.Extension("STARTTLS"); !ok {
+		if d.mode == TLSRequired {
+			raw.Close()
+			return nil, errors.New("smtprelay: next hop does not offer STARTTLS (next-hop TLS is required)")
+		}
+		return h, nil
+	}
+	tc, err := c.StartTLS(d.clientTLSConfig())
+	if err != nil {
+		raw.Close()
+		// Not %w: a next hop that offers STARTTLS and then refuses it, or
+		// fails the handshake, is a temporary failure (4.7.10), never a
+		// 5xx passed through to the sender.
+		return nil, fmt.Errorf("smtprelay: next hop STARTTLS: %v", err)
+	}
+	h.conn, h.plain = tc, nil
+	return h, nil
 }
 
-// startTLS runs the exchange before TLS by hand (go-smtp's client has no
-// opportunistic STARTTLS) and returns a conn on which go-smtp's client then
-// reads a synthetic greeting.
-func (d *dialer) startTLS(conn net.Conn) (net.Conn, error) {
-	conn.SetDeadline(time.Now().Add(d.timeout))
-	defer conn.SetDeadline(time.Time{})
-	tp := textproto.NewConn(conn)
-	if _, _, err := tp.ReadResponse(220); err != nil {
-		return nil, err
-	}
-	id, err := tp.Cmd("EHLO %s", d.helo)
-	if err != nil {
-		return nil, err
-	}
-	tp.StartResponse(id)
-	_, msg, err := tp.ReadResponse(250)
-	tp.EndResponse(id)
-	if err != nil {
-		return nil, err
-	}
-	offered := false
-	for _, l := range strings.Split(msg, "\n") {
-		if strings.EqualFold(strings.TrimSpace(l), "STARTTLS") {
-			offered = true
-		}
-	}
-	if !offered {
-		if d.mode == TLSRequired {
-			return nil, errors.New("smtprelay: next hop does not offer STARTTLS")
-		}
-		if tp.R.Buffered() > 0 {
-			return nil, errors.New("smtprelay: next hop sent unexpected data")
-		}
-		return &greetConn{Conn: conn}, nil
-	}
-	id, err = tp.Cmd("STARTTLS")
-	if err != nil {
-		return nil, err
-	}
-	tp.StartResponse(id)
-	_, _, err = tp.ReadResponse(220)
-	tp.EndResponse(id)
-	if err != nil {
-		if d.mode == TLSRequired {
-			return nil, fmt.Errorf("smtprelay: next hop STARTTLS: %w", err)
-		}
-		return nil, err
-	}
-	if tp.R.Buffered() > 0 {
-		return nil, errors.New("smtprelay: next hop sent data after STARTTLS (injection)")
-	}
+// clientTLSConfig is the TLS configuration towards the next hop: the
+// configured one, or else TLS 1.2 or later, verifying the certificate only
+// when TLS is required.
+func (d *dialer) clientTLSConfig() *tls.Config {
 	cfg := d.tlsConfig.Clone()
 	if cfg == nil {
 		cfg = &tls.Config{MinVersion: tls.VersionTLS12}
@@ -202,41 +169,7 @@ func (d *dialer) startTLS(conn net.Conn) (net.Conn, error) {
 		host, _, _ := net.SplitHostPort(d.addr)
 		cfg.ServerName = host
 	}
-	tc := tls.Client(conn, cfg)
-	if err := tc.Handshake(); err != nil {
-		return nil, fmt.Errorf("smtprelay: next hop TLS handshake (STARTTLS): %w", err)
-	}
-	return &greetConn{Conn: tc}, nil
-}
-
-// plainConn returns the writeDeadlineConn under conn when nothing but the
-// replayed greeting stands between them (no TLS), else nil.
-func plainConn(conn net.Conn) *writeDeadlineConn {
-	if g, ok := conn.(*greetConn); ok {
-		conn = g.Conn
-	}
-	wd, _ := conn.(*writeDeadlineConn)
-	return wd
-}
-
-// greetConn feeds go-smtp's client a greeting it already consumed.
-type greetConn struct {
-	net.Conn
-	greeted bool
-	pending []byte
-}
-
-func (g *greetConn) Read(p []byte) (int, error) {
-	if !g.greeted {
-		g.greeted = true
-		g.pending = []byte("220 sekisho-next-hop ready\r\n")
-	}
-	if len(g.pending) > 0 {
-		n := copy(p, g.pending)
-		g.pending = g.pending[n:]
-		return n, nil
-	}
-	return g.Conn.Read(p)
+	return cfg
 }
 
 // writeDeadlineConn bounds every write to the next hop (go-smtp's client

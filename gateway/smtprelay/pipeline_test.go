@@ -51,7 +51,12 @@ func (w *wireTap) serve(t *testing.T, c net.Conn, sinkAddr string) {
 		return
 	}
 	defer up.Close()
-	go func() { // sink → relay, line by line
+	go func() { // sink → relay: as it comes, or line by line to hide PIPELINING
+		if !w.hidePipelining {
+			io.Copy(c, up) // also TLS records after STARTTLS
+			c.Close()
+			return
+		}
 		r := bufio.NewReader(up)
 		for {
 			line, err := r.ReadString('\n')

@@ -1,6 +1,7 @@
 package smtprelay
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -139,5 +140,54 @@ func TestNextHopTLSModes(t *testing.T) {
 	res = send(t, tr.addr, "taro@city.example", []string{"hanako@partner.example"}, testMessage("tls\r\n"))
 	if c, _ := smtpCode(res.mailErr); c/100 != 4 {
 		t.Errorf("unverifiable next-hop certificate: got %d, want 4xx", c)
+	}
+}
+
+// TestDialOneEHLOPerSession: the dialer says EHLO once on a plain session
+// (also when opportunistic TLS finds no STARTTLS: it goes on on the same
+// session, not a second greeting), and once before and once inside TLS
+// when STARTTLS is offered (RFC 3207 4.2). The write hold of sendBody
+// (hop.plain) applies to plain sessions only, never under TLS.
+func TestDialOneEHLOPerSession(t *testing.T) {
+	tlsSink := startSink(t, selfSigned(t), nil)
+	plainSink := startSink(t, nil, nil)
+	for _, tc := range []struct {
+		name    string
+		sink    *sink
+		mode    TLSMode
+		wantTLS bool
+	}{
+		{"none", tlsSink, TLSNone, false},
+		{"opportunistic, not offered", plainSink, TLSOpportunistic, false},
+		{"opportunistic, offered", tlsSink, TLSOpportunistic, true},
+		{"required, offered", tlsSink, TLSRequired, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tap := startWireTap(t, tc.sink.addr, false)
+			d := &dialer{addr: tap.addr, helo: "relay.test", mode: tc.mode,
+				tlsConfig: &tls.Config{InsecureSkipVerify: true}, timeout: 5 * time.Second}
+			h, err := d.dial(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer h.close()
+			if err := h.c.Noop(); err != nil { // the session is usable
+				t.Fatal(err)
+			}
+			_, isTLS := h.conn.(*tls.Conn)
+			if isTLS != tc.wantTLS || (h.plain != nil) == tc.wantTLS {
+				t.Errorf("conn %T, plain %v; want TLS %v", h.conn, h.plain != nil, tc.wantTLS)
+			}
+			tap.mu.Lock()
+			wire := strings.Join(tap.reads, "")
+			tap.mu.Unlock()
+			// Under TLS the tap sees only the plain-text part: one EHLO and STARTTLS.
+			if n := strings.Count(wire, "EHLO relay.test\r\n"); n != 1 {
+				t.Errorf("EHLO in clear %d times, want 1; wire %q", n, wire)
+			}
+			if got := strings.Contains(wire, "STARTTLS\r\n"); got != tc.wantTLS {
+				t.Errorf("STARTTLS sent %v, want %v", got, tc.wantTLS)
+			}
+		})
 	}
 }

@@ -316,6 +316,12 @@ func (c *Client) startTLS(config *tls.Config) error {
 	if err != nil {
 		return err
 	}
+	// sekisho patch: bytes the server sent behind its 220, before the
+	// handshake, are an attempt to inject replies (a man in the middle
+	// cannot write inside the TLS session, so it writes ahead of it).
+	if c.text.R.Buffered() > 0 {
+		return errors.New("smtp: server sent data after its STARTTLS reply, before the TLS handshake")
+	}
 	if config == nil {
 		config = &tls.Config{}
 	}
@@ -330,6 +336,37 @@ func (c *Client) startTLS(config *tls.Config) error {
 	c.setConn(tls.Client(c.conn, config))
 	c.didHello = false
 	return nil
+}
+
+// StartTLS says EHLO if that was not done yet, sends STARTTLS, makes the TLS
+// handshake and says EHLO again inside TLS, and returns the TLS connection
+// that carries the session from then on (sekisho patch: upstream v0.25 has
+// only NewClientStartTLS, which fails when STARTTLS is not offered; a relay
+// with opportunistic TLS reads the EHLO reply first, and goes on in plain
+// text on the same session when STARTTLS is not offered; it writes message
+// bodies to the connection itself).
+//
+// A handshake error is returned as it is (a *tls.CertificateVerificationError
+// for a certificate that does not verify); a refused STARTTLS or EHLO as
+// *SMTPError.
+func (c *Client) StartTLS(config *tls.Config) (*tls.Conn, error) {
+	if err := c.hello(); err != nil {
+		return nil, err
+	}
+	if ok, _ := c.Extension("STARTTLS"); !ok {
+		return nil, errors.New("smtp: server doesn't support STARTTLS")
+	}
+	if err := c.startTLS(config); err != nil {
+		return nil, err
+	}
+	tc := c.conn.(*tls.Conn)
+	c.conn.SetDeadline(time.Now().Add(c.CommandTimeout))
+	err := tc.Handshake()
+	c.conn.SetDeadline(time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	return tc, c.hello()
 }
 
 // TLSConnectionState returns the client's TLS connection state.
