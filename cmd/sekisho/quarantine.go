@@ -16,6 +16,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/sekisho-dlp/sekisho/gateway/quarantine"
+	"github.com/sekisho-dlp/sekisho/gateway/smtprelay"
 )
 
 const quarantineUsage = `usage: sekisho quarantine COMMAND [flags]
@@ -23,9 +24,10 @@ const quarantineUsage = `usage: sekisho quarantine COMMAND [flags]
   list                       list the items, oldest first [--json]
   show ID [--json]           show an item's envelope and reasons
   show ID --body > x.eml     write the decrypted item (recorded as "viewed")
-  release ID --smtp-next-hop HOST:PORT
+  release ID --smtp-next-hop HOST:PORT [--smtp-next-hop-tls MODE]
                              send the item on with its stored envelope, then
-                             delete it (recorded as "released")
+                             delete it (recorded as "released"); STARTTLS as
+                             the relay: opportunistic (default), required, none
   delete ID                  destroy an item (recorded as "deleted")
   sweep                      destroy the items past their retention
                              (recorded as "destroyed", 第15条)
@@ -37,6 +39,7 @@ DIR/quarantine/quarantine.key).
 
 type quarantineFlags struct {
 	dataDir, keyFile, keyEnv, nextHop, helo string
+	nextHopTLS                              string
 	json, body                              bool
 	timeout                                 time.Duration
 }
@@ -49,6 +52,7 @@ func cmdQuarantine(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.keyFile, "key-file", "", "quarantine key file (default DIR/quarantine/quarantine.key)")
 	fs.StringVar(&f.keyEnv, "key-env", quarantine.DefaultKeyEnv, "environment variable holding the quarantine key")
 	fs.StringVar(&f.nextHop, "smtp-next-hop", "", "release: the SMTP server to send to, `HOST:PORT`")
+	fs.StringVar(&f.nextHopTLS, "smtp-next-hop-tls", string(smtprelay.TLSOpportunistic), "release: STARTTLS to the next hop: `opportunistic`, required or none")
 	fs.StringVar(&f.helo, "helo", "", "release: the name to give in EHLO (default this host's name)")
 	fs.DurationVar(&f.timeout, "timeout", 5*time.Minute, "release: give up on the next hop after this long")
 	fs.BoolVar(&f.json, "json", false, "print JSON")
@@ -75,6 +79,12 @@ func cmdQuarantine(args []string, stdout, stderr io.Writer) int {
 	}
 	if cmd == "release" && f.nextHop == "" {
 		fmt.Fprintln(stderr, "sekisho quarantine release: give the next hop: --smtp-next-hop HOST:PORT")
+		return 2
+	}
+	switch smtprelay.TLSMode(f.nextHopTLS) {
+	case smtprelay.TLSOpportunistic, smtprelay.TLSRequired, smtprelay.TLSNone:
+	default:
+		fmt.Fprintf(stderr, "sekisho quarantine: --smtp-next-hop-tls %q is not one of opportunistic, required, none\n", f.nextHopTLS)
 		return 2
 	}
 	if err := runQuarantine(cmd, pos[1:], &f, stdout); err != nil {
@@ -143,7 +153,7 @@ func runQuarantine(cmd string, ids []string, f *quarantineFlags, stdout io.Write
 		}
 		ctx, cancel := context.WithTimeout(ctx, f.timeout)
 		defer cancel()
-		if err := d.Release(ctx, m.ID, smtpDeliver(ctx, f.nextHop, heloName(f.helo))); err != nil {
+		if err := d.Release(ctx, m.ID, smtpDeliver(ctx, f.nextHop, heloName(f.helo), smtprelay.TLSMode(f.nextHopTLS), f.timeout)); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "released %s to %s via %s\n", m.ID, strings.Join(m.Recipients, ", "), f.nextHop)
@@ -243,22 +253,20 @@ func quarantineBody(ctx context.Context, d *quarantine.Dir, id string, opts quar
 }
 
 // smtpDeliver returns a deliver function for Dir.Release that sends an item
-// to the next hop with its stored envelope. The body is checked by Release
-// before, so a read error here is an I/O failure: the transaction is then
-// abandoned (no final dot) so the next hop never gets a partial message.
-func smtpDeliver(ctx context.Context, addr, helo string) func(quarantine.Meta, io.Reader) error {
+// to the next hop with its stored envelope, over STARTTLS per tlsMode as the
+// relay does. The body is checked by Release before, so a read error here
+// is an I/O failure: the transaction is then abandoned (no final dot) so
+// the next hop never gets a partial message.
+func smtpDeliver(ctx context.Context, addr, helo string, tlsMode smtprelay.TLSMode, timeout time.Duration) func(quarantine.Meta, io.Reader) error {
 	return func(m quarantine.Meta, r io.Reader) error {
-		c, err := smtp.Dial(addr)
+		c, err := smtprelay.Dial(ctx, addr, helo, tlsMode, timeout)
 		if err != nil {
-			return fmt.Errorf("connect to next hop %s: %w: is --smtp-next-hop right?", addr, err)
+			return fmt.Errorf("next hop %s: %w: is --smtp-next-hop (and --smtp-next-hop-tls %s) right?", addr, err, tlsMode)
 		}
 		defer c.Close()
 		if dl, ok := ctx.Deadline(); ok {
 			c.CommandTimeout = time.Until(dl)
 			c.SubmissionTimeout = time.Until(dl)
-		}
-		if err := c.Hello(helo); err != nil {
-			return fmt.Errorf("next hop %s: EHLO: %w", addr, err)
 		}
 		opts := &smtp.MailOptions{Size: m.Size}
 		if !asciiOnly(m.Sender) || !allASCIIOnly(m.Recipients) {

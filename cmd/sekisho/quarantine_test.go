@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -135,11 +136,19 @@ type testNextHop struct {
 	rcpts    []string
 	data     []byte
 	rejectTo string
+	tls      *tls.Config // STARTTLS offered when set
+	overTLS  bool        // the last session was inside TLS
 }
 
 type hopSession struct{ h *testNextHop }
 
-func (h *testNextHop) NewSession(*smtp.Conn) (smtp.Session, error) { return &hopSession{h}, nil }
+func (h *testNextHop) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	_, isTLS := c.TLSConnectionState()
+	h.mu.Lock()
+	h.overTLS = isTLS
+	h.mu.Unlock()
+	return &hopSession{h}, nil
+}
 func (s *hopSession) Reset()                                       {}
 func (s *hopSession) Logout() error                                { return nil }
 func (s *hopSession) Mail(from string, _ *smtp.MailOptions) error {
@@ -173,6 +182,7 @@ func startTestNextHop(t *testing.T, h *testNextHop) string {
 	}
 	srv := smtp.NewServer(h)
 	srv.Domain = "next-hop.test"
+	srv.TLSConfig = h.tls
 	srv.ReadTimeout = 10 * time.Second
 	srv.WriteTimeout = 10 * time.Second
 	done := make(chan struct{})
@@ -225,5 +235,64 @@ func TestQuarantineReleaseOverSMTP(t *testing.T) {
 	got := quarantineEventActions(t, dir)
 	if len(got) != 2 || got[0] != "release-failed:"+fresh || got[1] != "released:"+fresh {
 		t.Fatalf("events = %v", got)
+	}
+}
+
+// TestQuarantineReleaseNextHopTLS: release says STARTTLS as the relay does.
+// Opportunistic (the default) encrypts to a next hop that offers it even
+// with a self-signed certificate; required refuses a next hop without
+// STARTTLS or with a certificate that does not verify, and the item stays;
+// none stays in plain text.
+func TestQuarantineReleaseNextHopTLS(t *testing.T) {
+	certFile, keyFile := filepath.Join(t.TempDir(), "cert.pem"), filepath.Join(t.TempDir(), "key.pem")
+	selfSignedPEM(t, certFile, keyFile)
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serverTLS := &tls.Config{Certificates: []tls.Certificate{cert}}
+	for _, tc := range []struct {
+		name      string
+		offerTLS  bool
+		flags     []string
+		wantErr   string // "" = released
+		wantOnTLS bool
+	}{
+		{"required, not offered", false, []string{"--smtp-next-hop-tls", "required"}, "does not offer STARTTLS", false},
+		{"required, self-signed", true, []string{"--smtp-next-hop-tls", "required"}, "certificate", false},
+		{"opportunistic, not offered", false, nil, "", false},
+		{"opportunistic, offered", true, nil, "", true},
+		{"none, offered", true, []string{"--smtp-next-hop-tls", "none"}, "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, fresh, _ := quarantineFixture(t)
+			hop := &testNextHop{}
+			if tc.offerTLS {
+				hop.tls = serverTLS
+			}
+			addr := startTestNextHop(t, hop)
+			args := append([]string{"release", fresh, "--data-dir", dir, "--smtp-next-hop", addr, "--timeout", "10s"}, tc.flags...)
+			code, _, errs := runCmdForTest(cmdQuarantine, args...)
+			hop.mu.Lock()
+			defer hop.mu.Unlock()
+			if tc.wantErr != "" {
+				if code != 1 || !strings.Contains(errs, tc.wantErr) || hop.data != nil {
+					t.Fatalf("exit %d, stderr %q, next hop got %d bytes; want a refusal naming %q and nothing sent", code, errs, len(hop.data), tc.wantErr)
+				}
+				if code, out, _ := runCmdForTest(cmdQuarantine, "list", "--data-dir", dir); code != 0 || !strings.Contains(out, fresh) {
+					t.Fatalf("item gone after a refused release: %s", out)
+				}
+				return
+			}
+			if code != 0 || string(hop.data) != quarantineTestMessage {
+				t.Fatalf("exit %d, stderr %q; next hop got %q", code, errs, hop.data)
+			}
+			if hop.overTLS != tc.wantOnTLS {
+				t.Errorf("sent inside TLS: %v, want %v", hop.overTLS, tc.wantOnTLS)
+			}
+		})
+	}
+	if code, _, errs := runCmdForTest(cmdQuarantine, "release", "x", "--smtp-next-hop", "127.0.0.1:1", "--smtp-next-hop-tls", "maybe"); code != 2 || !strings.Contains(errs, "not one of") {
+		t.Errorf("bad --smtp-next-hop-tls: exit %d, %q", code, errs)
 	}
 }

@@ -153,6 +153,20 @@ func (d *dialer) dial(ctx context.Context) (*hop, error) {
 	return h, nil
 }
 
+// Dial opens one SMTP session to a next hop as the relay opens its own:
+// EHLO as helo, then STARTTLS per mode (opportunistic: when offered, the
+// certificate not verified; required: offered and verified, or an error).
+// timeout bounds the connection, each command and each write. `sekisho
+// quarantine release` sends released mail through it.
+func Dial(ctx context.Context, addr, helo string, mode TLSMode, timeout time.Duration) (*smtp.Client, error) {
+	d := &dialer{addr: addr, helo: helo, mode: mode, timeout: timeout, submission: timeout}
+	h, err := d.dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return h.c, nil
+}
+
 // clientTLSConfig is the TLS configuration towards the next hop: the
 // configured one, or else TLS 1.2 or later, verifying the certificate only
 // when TLS is required.
