@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -24,6 +25,8 @@ import (
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-smtp"
+
+	"github.com/sekisho-dlp/sekisho/gateway/event"
 )
 
 // The deployment the README documents: Postfix hands every queued message
@@ -325,12 +328,16 @@ postlog   unix-dgram n - n - 1 postlogd
 		c.Close()
 	}
 
+	// The users' mail comes from 127.0.0.9, an address of its own, so that
+	// the events show XFORWARD at work (Postfix itself is 127.0.0.1).
 	submit := func(subject, body string, to ...string) {
 		t.Helper()
-		c, err := smtp.Dial(fmt.Sprintf("127.0.0.1:%d", submitPort))
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 9)}, Timeout: 10 * time.Second}
+		conn, err := d.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", submitPort))
 		if err != nil {
 			t.Fatal(err)
 		}
+		c := smtp.NewClient(conn)
 		defer c.Close()
 		msg := "From: =?UTF-8?B?55Sw5Lit?= <tanaka@corp.test>\r\nTo: " + strings.Join(to, ", ") + "\r\nSubject: " + subject + "\r\n" +
 			"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + body
@@ -366,6 +373,14 @@ postlog   unix-dgram n - n - 1 postlogd
 	// Postfix received it twice: from the user, then from sekisho on the re-injection port.
 	if n := bytes.Count(clean, []byte("(Postfix)")); n < 2 {
 		t.Errorf("clean message went through Postfix %d times, want 2 (submission, re-injection):\n%s", n, clean)
+	}
+	// Postfix named the user's address with XFORWARD: the event records it,
+	// with Postfix's queue ID and Postfix as "via".
+	if c := waitEventClient(t, g.dir, "meeting"); !strings.HasPrefix(c, "127.0.0.9 (") ||
+		!strings.Contains(c, "queue ") || !strings.HasSuffix(c, "; via 127.0.0.1)") {
+		t.Errorf("event client %q, want the user's 127.0.0.9 via Postfix's 127.0.0.1", c)
+	} else {
+		t.Logf("event client: %s", c)
 	}
 
 	// 2. A My Number in the body: kakari gets nothing, tanaka gets
@@ -435,5 +450,44 @@ postlog   unix-dgram n - n - 1 postlogd
 	}
 	if t.Failed() || testing.Verbose() {
 		t.Logf("postfix maillog:\n%s", maillog())
+	}
+}
+
+// waitEventClient returns the client of the event whose subject is subject,
+// waiting up to 10 s for it to be committed.
+func waitEventClient(t *testing.T, dataDir, subject string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, out, _ := runCmdForTest(cmdEvents, "list", "--json", "--data-dir", dataDir)
+		var evs []event.Event
+		json.Unmarshal([]byte(out), &evs)
+		for _, e := range evs {
+			if e.Subject == subject {
+				return e.Client
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no event with subject %q within 10 s:\n%s", subject, out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestReadmeHasPostfixSnippets: the README's Postfix lines are the tested
+// snippets, to the letter.
+func TestReadmeHasPostfixSnippets(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"main.cf.snippet", "master.cf.snippet"} {
+		b, err := os.ReadFile(filepath.Join(postfixSnippetDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(readme, bytes.TrimSpace(b)) {
+			t.Errorf("README.md does not hold testdata/postfix/%s as it is: copy it over", name)
+		}
 	}
 }

@@ -218,6 +218,9 @@ func settingsFrom(c *config.Config) (*serveSettings, error) {
 	if r.AllowedNetworks, err = parseNets("smtp.allowed_networks", c.SMTP.AllowedNetworks); err != nil {
 		return nil, err
 	}
+	if r.XForwardNetworks, err = parseNets("smtp.xforward_networks", c.SMTP.XForwardNetworks); err != nil {
+		return nil, err
+	}
 	if c.SMTP.TLS.CertFile != "" {
 		cert, err := tls.LoadX509KeyPair(c.SMTP.TLS.CertFile, c.SMTP.TLS.KeyFile)
 		if err != nil {

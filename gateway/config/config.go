@@ -49,6 +49,10 @@ type SMTP struct {
 	NextHopTimeout rules.Duration `yaml:"next_hop_timeout"`
 	// AllowedNetworks may connect (CIDR or single addresses).
 	AllowedNetworks []string `yaml:"allowed_networks"`
+	// XForwardNetworks may name the original client with XFORWARD (Postfix
+	// in front with smtp_send_xforward_command = yes); events then record
+	// that client. Empty: nobody.
+	XForwardNetworks []string `yaml:"xforward_networks"`
 	// Users, when set, must authenticate (AUTH PLAIN over TLS) to relay.
 	Users []User `yaml:"users"`
 	// TLS is the certificate offered with STARTTLS to clients.
@@ -149,6 +153,7 @@ func Defaults() *Config {
 			NextHopTLS:              "opportunistic",
 			NextHopTimeout:          rules.Duration(5 * time.Minute),
 			AllowedNetworks:         append([]string(nil), loopback...),
+			XForwardNetworks:        append([]string(nil), loopback...),
 			MaxMessageBytes:         64 << 20,
 			MaxRecipients:           100,
 			ReadTimeout:             rules.Duration(5 * time.Minute),

@@ -107,6 +107,7 @@ func (c *Config) validateSMTP(v *validator) {
 	}
 	v.durRange("smtp.next_hop_timeout", s.NextHopTimeout, time.Second, time.Hour)
 	v.networks("smtp.allowed_networks", s.AllowedNetworks)
+	v.networks("smtp.xforward_networks", s.XForwardNetworks)
 	v.users("smtp.users", s.Users)
 	v.tls("smtp.tls", s.TLS)
 	v.sizeRange("smtp.max_message_bytes", s.MaxMessageBytes, 1<<10, 1<<30)

@@ -85,6 +85,10 @@ type Config struct {
 	TLSConfig *tls.Config
 	// AllowedNetworks may relay without authentication (default loopback).
 	AllowedNetworks []netip.Prefix
+	// XForwardNetworks may name the original client with XFORWARD (an MTA
+	// in front, such as Postfix with smtp_send_xforward_command = yes);
+	// events then record that client (default loopback; empty: nobody).
+	XForwardNetworks []netip.Prefix
 	// Postmaster is the From: of bounce notices (default MAILER-DAEMON@Hostname).
 	Postmaster string
 
@@ -157,8 +161,12 @@ func (c *Config) setDefaults() error {
 	default:
 		return fmt.Errorf("smtprelay: next hop TLS mode %q: want none, opportunistic or required", c.NextHopTLS)
 	}
+	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	if c.AllowedNetworks == nil {
-		c.AllowedNetworks = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+		c.AllowedNetworks = loopback
+	}
+	if c.XForwardNetworks == nil {
+		c.XForwardNetworks = loopback
 	}
 	if c.Postmaster == "" {
 		c.Postmaster = "MAILER-DAEMON@" + c.Hostname
@@ -320,8 +328,10 @@ func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 var _ smtp.Backend = (*backend)(nil)
 
 // allowed reports whether the client may relay without authentication.
-func (r *Relay) allowed(ip netip.Addr) bool {
-	for _, p := range r.cfg.AllowedNetworks {
+func (r *Relay) allowed(ip netip.Addr) bool { return inNetworks(ip, r.cfg.AllowedNetworks) }
+
+func inNetworks(ip netip.Addr, nets []netip.Prefix) bool {
+	for _, p := range nets {
 		if p.Contains(ip) {
 			return true
 		}

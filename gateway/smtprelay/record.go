@@ -14,11 +14,8 @@ import (
 
 // newEvent starts the event of the current transaction.
 func (s *session) newEvent(id string, at time.Time, size int64) *event.Event {
-	e := &event.Event{ID: id, Time: at.UTC(), Channel: string(rules.ChannelSMTP), Client: s.remote.String(),
+	e := &event.Event{ID: id, Time: at.UTC(), Channel: string(rules.ChannelSMTP), Client: s.clientDesc(),
 		Sender: s.from, Size: size}
-	if s.user != "" {
-		e.Client += " (user " + s.user + ")"
-	}
 	for _, rc := range s.rcpts {
 		e.Recipients = append(e.Recipients, rc.addr)
 	}

@@ -48,6 +48,9 @@ type session struct {
 	from        string
 	mailOpts    smtp.MailOptions
 	rcpts       []rcpt
+	// xf is what an MTA in front said of the original client (XFORWARD),
+	// for the current transaction.
+	xf *xforward
 }
 
 var (
@@ -244,6 +247,7 @@ func (s *session) Reset() {
 	defer s.mu.Unlock()
 	s.abortTx()
 	s.from, s.rcpts, s.mailOpts = "", nil, smtp.MailOptions{}
+	s.xf = nil // XFORWARD applies to one transaction
 }
 
 func (s *session) Logout() error {
@@ -352,7 +356,7 @@ func (s *session) inspect(t *txn) (*gateway.Verdict, time.Duration, error) {
 	}
 	it := gateway.Item{
 		Channel: rules.ChannelSMTP,
-		Client:  s.remote.String(),
+		Client:  s.clientIP(),
 		Sender:  s.from,
 		Body:    t.body(),
 	}

@@ -174,6 +174,8 @@ func (c *Conn) handle(cmd string, arg string) {
 		c.handleAuth(arg)
 	case "STARTTLS":
 		c.handleStartTLS()
+	case "XFORWARD": // sekisho patch (xforward.go)
+		c.handleXForward(arg)
 	default:
 		msg := fmt.Sprintf("Syntax errors, %v command unrecognized", cmd)
 		c.protocolError(500, EnhancedCode{5, 5, 2}, msg)
@@ -288,6 +290,10 @@ func (c *Conn) handleGreet(enhanced bool, arg string) {
 	}
 	if _, isTLS := c.TLSConnectionState(); c.server.TLSConfig != nil && !isTLS {
 		caps = append(caps, "STARTTLS")
+	}
+	// sekisho patch: XFORWARD for a session that offers it to this client.
+	if xs, ok := c.xforwardSession(); ok && xs.XForwardAllowed() {
+		caps = append(caps, "XFORWARD "+strings.Join(xforwardAttrs, " "))
 	}
 	if c.authAllowed() {
 		mechs := c.authMechanisms()

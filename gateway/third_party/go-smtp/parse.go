@@ -22,6 +22,12 @@ func parseCmd(line string) (cmd string, arg string, err error) {
 	switch {
 	case strings.HasPrefix(strings.ToUpper(line), "STARTTLS"):
 		return "STARTTLS", "", nil
+	case l > len("XFORWARD") && strings.EqualFold(line[:len("XFORWARD")+1], "XFORWARD "):
+		// sekisho patch: the one command longer than four letters with
+		// arguments (xforward.go).
+		return "XFORWARD", strings.TrimSpace(line[len("XFORWARD")+1:]), nil
+	case strings.EqualFold(line, "XFORWARD"):
+		return "XFORWARD", "", nil
 	case l == 0:
 		return "", "", nil
 	case l < 4:

@@ -1,0 +1,105 @@
+// sekisho patch: Postfix's XFORWARD extension (not part of upstream).
+// See https://www.postfix.org/XFORWARD_README.html.
+
+package smtp
+
+import (
+	"fmt"
+	"strings"
+)
+
+// XForwardSession is an add-on interface for Session (sekisho patch). A
+// session that implements it, and whose XForwardAllowed says yes, is
+// offered Postfix's XFORWARD extension: an MTA in front (a Postfix content
+// filter's smtp client with smtp_send_xforward_command = yes) tells it the
+// original client's name, address, HELO name and queue ID before each
+// transaction, so that what the session records names the real client
+// rather than the MTA.
+type XForwardSession interface {
+	Session
+
+	// XForwardAllowed reports whether this client may send XFORWARD; the
+	// extension is advertised in the EHLO reply only then, and the command
+	// is refused (550 5.7.0) otherwise. It is called at each EHLO.
+	XForwardAllowed() bool
+	// XForward receives the attributes of one XFORWARD command, names
+	// upper-cased (NAME, ADDR, PORT, PROTO, HELO, IDENT, SOURCE), values
+	// xtext-decoded ("[UNAVAILABLE]" and "[TEMPUNAVAIL]" are passed as
+	// they are). A client may send several commands before MAIL; they
+	// apply to the next transaction (Reset ends it). An error refuses the
+	// command.
+	XForward(attrs map[string]string) error
+}
+
+// xforwardAttrs are the attributes advertised and accepted, in the order
+// of the EHLO keyword.
+var xforwardAttrs = []string{"NAME", "ADDR", "PORT", "PROTO", "HELO", "IDENT", "SOURCE"}
+
+// xforwardSession returns the session as an XForwardSession when it offers
+// the extension to this client.
+func (c *Conn) xforwardSession() (XForwardSession, bool) {
+	xs, ok := c.Session().(XForwardSession)
+	return xs, ok
+}
+
+func (c *Conn) handleXForward(arg string) {
+	if c.helo == "" {
+		c.writeResponse(503, EnhancedCode{5, 5, 1}, "Please introduce yourself first.")
+		return
+	}
+	xs, ok := c.xforwardSession()
+	if !ok {
+		c.protocolError(500, EnhancedCode{5, 5, 2}, "Syntax errors, XFORWARD command unrecognized")
+		return
+	}
+	if !xs.XForwardAllowed() {
+		c.writeResponse(550, EnhancedCode{5, 7, 0}, "Error: insufficient authorization")
+		return
+	}
+	if c.fromReceived {
+		c.writeResponse(503, EnhancedCode{5, 5, 1}, "Error: MAIL transaction in progress")
+		return
+	}
+	attrs, err := parseXForward(arg)
+	if err != nil {
+		c.writeResponse(501, EnhancedCode{5, 5, 4}, err.Error())
+		return
+	}
+	if err := xs.XForward(attrs); err != nil {
+		c.writeError(550, EnhancedCode{5, 7, 0}, err)
+		return
+	}
+	c.writeResponse(250, EnhancedCode{2, 0, 0}, "Ok")
+}
+
+// parseXForward parses "NAME=value ADDR=value ...": at least one
+// attribute, each known, values xtext (RFC 3461) decoded.
+func parseXForward(arg string) (map[string]string, error) {
+	fields := strings.Fields(arg)
+	if len(fields) == 0 {
+		return nil, fmt.Errorf("Syntax: XFORWARD attribute=value...")
+	}
+	attrs := make(map[string]string, len(fields))
+	for _, f := range fields {
+		name, value, ok := strings.Cut(f, "=")
+		name = strings.ToUpper(name)
+		if !ok || !knownXForwardAttr(name) {
+			return nil, fmt.Errorf("Bad XFORWARD attribute name: %.64s", f)
+		}
+		v, err := decodeXtext(value)
+		if err != nil {
+			return nil, fmt.Errorf("Bad XFORWARD attribute value for %s", name)
+		}
+		attrs[name] = v
+	}
+	return attrs, nil
+}
+
+func knownXForwardAttr(name string) bool {
+	for _, a := range xforwardAttrs {
+		if a == name {
+			return true
+		}
+	}
+	return false
+}
