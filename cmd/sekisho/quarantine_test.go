@@ -149,8 +149,8 @@ func (h *testNextHop) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	h.mu.Unlock()
 	return &hopSession{h}, nil
 }
-func (s *hopSession) Reset()                                       {}
-func (s *hopSession) Logout() error                                { return nil }
+func (s *hopSession) Reset()        {}
+func (s *hopSession) Logout() error { return nil }
 func (s *hopSession) Mail(from string, _ *smtp.MailOptions) error {
 	s.h.mu.Lock()
 	defer s.h.mu.Unlock()
