@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -381,6 +382,11 @@ postlog   unix-dgram n - n - 1 postlogd
 		t.Errorf("event client %q, want the user's 127.0.0.9 via Postfix's 127.0.0.1", c)
 	} else {
 		t.Logf("event client: %s", c)
+	}
+	// sekisho passed it on: Postfix's re-injection listener logs the user
+	// as the original client (smtpd_authorized_xforward_hosts).
+	if !regexp.MustCompile(`postfix/reinject/smtpd\[\d+\]: \w+: client=\S+, orig_queue_id=\w+, orig_client=\S*\[127\.0\.0\.9\]`).MatchString(maillog()) {
+		t.Errorf("Postfix's re-injection log does not name 127.0.0.9 as orig_client:\n%s", maillog())
 	}
 
 	// 2. A My Number in the body: kakari gets nothing, tanaka gets

@@ -130,6 +130,7 @@ type sinkMsg struct {
 	size     int64
 	sum      [32]byte
 	tls      bool
+	xforward map[string]string // the XFORWARD attributes before its MAIL
 }
 
 type sink struct {
@@ -143,6 +144,9 @@ type sink struct {
 	rcptErr func(to string) error
 	dataErr func(m *sinkMsg) error
 	discard bool // do not keep the data, only size and hash
+	// xforward offers XFORWARD (as a Postfix re-injection listener with
+	// smtpd_authorized_xforward_hosts does).
+	xforward bool
 	// onSession, when set, sees each connection as its session starts.
 	onSession func(c *smtp.Conn)
 	// readTimeout is the sink server's idle timeout (0: none); it closes
@@ -161,6 +165,18 @@ type sinkSession struct {
 	k    *sink
 	conn *smtp.Conn
 	m    sinkMsg
+	xf   map[string]string // XFORWARD attributes for the next MAIL
+}
+
+func (s *sinkSession) XForwardAllowed() bool { return s.k.xforward }
+func (s *sinkSession) XForward(attrs map[string]string) error {
+	if s.xf == nil {
+		s.xf = map[string]string{}
+	}
+	for k, v := range attrs {
+		s.xf[k] = v
+	}
+	return nil
 }
 
 func (k *sink) NewSession(c *smtp.Conn) (smtp.Session, error) {
@@ -178,7 +194,7 @@ func (s *sinkSession) Mail(from string, opts *smtp.MailOptions) error {
 		}
 	}
 	_, tls := s.conn.TLSConnectionState()
-	s.m = sinkMsg{from: from, tls: tls}
+	s.m = sinkMsg{from: from, tls: tls, xforward: s.xf}
 	if opts != nil {
 		s.m.mailOpts = *opts
 	}
@@ -229,7 +245,7 @@ func (s *sinkSession) Data(r io.Reader) error {
 	return nil
 }
 
-func (s *sinkSession) Reset()        { s.m = sinkMsg{} }
+func (s *sinkSession) Reset()        { s.m, s.xf = sinkMsg{}, nil }
 func (s *sinkSession) Logout() error { return nil }
 
 func startSink(t testing.TB, tlsCfg *tls.Config, setup func(*sink)) *sink {

@@ -17,7 +17,7 @@ var _ smtp.XForwardSession = (*session)(nil)
 
 // xforward holds the XFORWARD attributes of the current transaction.
 type xforward struct {
-	name, addr, helo, ident, source string
+	name, addr, port, proto, helo, ident, source string
 }
 
 func (s *session) XForwardAllowed() bool { return inNetworks(s.remote, s.r.cfg.XForwardNetworks) }
@@ -35,6 +35,10 @@ func (s *session) XForward(attrs map[string]string) error {
 			s.xf.name = v
 		case "ADDR":
 			s.xf.addr = strings.TrimPrefix(strings.TrimPrefix(v, "IPV6:"), "IPv6:")
+		case "PORT":
+			s.xf.port = v
+		case "PROTO":
+			s.xf.proto = v
 		case "HELO":
 			s.xf.helo = v
 		case "IDENT":
@@ -103,4 +107,24 @@ func (s *session) clientDesc() string {
 		detail += "; "
 	}
 	return who + " (" + detail + "via " + conn + ")"
+}
+
+// xforwardAttrs is what sekisho tells a next hop that offers XFORWARD (a
+// Postfix re-injection listener with smtpd_authorized_xforward_hosts), so
+// that its log names the original client too: what an MTA in front
+// forwarded, else this connection's address and HELO name.
+func (s *session) xforwardAttrs() map[string]string {
+	if s.xf != nil {
+		addr := s.xf.addr
+		if a, err := netip.ParseAddr(addr); err == nil && a.Is6() && !a.Is4In6() {
+			addr = "IPV6:" + addr
+		}
+		return map[string]string{"NAME": s.xf.name, "ADDR": addr, "PORT": s.xf.port, "PROTO": s.xf.proto,
+			"HELO": s.xf.helo, "IDENT": s.xf.ident, "SOURCE": s.xf.source}
+	}
+	addr := s.remote.String()
+	if s.remote.Is6() && !s.remote.Is4In6() {
+		addr = "IPV6:" + addr
+	}
+	return map[string]string{"NAME": "", "ADDR": addr, "HELO": s.conn.Hostname()}
 }

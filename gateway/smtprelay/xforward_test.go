@@ -1,6 +1,7 @@
 package smtprelay
 
 import (
+	"maps"
 	"net/netip"
 	"net/textproto"
 	"slices"
@@ -103,5 +104,49 @@ func TestXForwardRefusedOutsideNetworks(t *testing.T) {
 	}
 	if evs := tr.rec.all(); len(evs) != 1 || evs[0].Client != "127.0.0.1" {
 		t.Errorf("events %+v", evs)
+	}
+}
+
+// TestXForwardPassedToNextHop: a next hop that offers XFORWARD (Postfix's
+// re-injection listener) is told the original client with each MAIL: what
+// Postfix in front forwarded, or else the connection's address and HELO.
+func TestXForwardPassedToNextHop(t *testing.T) {
+	k := startSink(t, nil, func(k *sink) { k.xforward = true })
+	tr := startRelay(t, k.addr, nil, nil)
+	_, codes := xfConversation(t, tr.addr, []string{
+		"XFORWARD NAME=pc12.city.example ADDR=192.0.2.7 PORT=50123 PROTO=ESMTP HELO=PC+2D12 IDENT=4XyZ1 SOURCE=REMOTE",
+		"MAIL FROM:<taro@city.example>", "RCPT TO:<hanako@partner.example>", "DATA",
+		"MAIL FROM:<taro@city.example>", "RCPT TO:<hanako@partner.example>", "DATA",
+	}, testMessage("hello\r\n"))
+	if want := []int{250, 250, 250, 354, 250, 250, 250, 354, 250}; !slices.Equal(codes, want) {
+		t.Fatalf("codes %v, want %v", codes, want)
+	}
+	// A blocked message: its bounce notice is sekisho's own mail and goes
+	// without XFORWARD.
+	tr.insp.decide = piiDecider("bounce")
+	_, codes = xfConversation(t, tr.addr, []string{
+		"XFORWARD ADDR=192.0.2.7",
+		"MAIL FROM:<taro@city.example>", "RCPT TO:<hanako@partner.example>", "DATA",
+	}, testMessage("個人番号 "+clearMyNumber+"\r\n"))
+	if want := []int{250, 250, 250, 354, 250}; !slices.Equal(codes, want) {
+		t.Fatalf("blocked message: codes %v, want %v", codes, want)
+	}
+	got := k.messages()
+	if len(got) != 3 || got[2].from != "" {
+		t.Fatalf("%d messages at the next hop (want 2 and the notice)", len(got))
+	}
+	if got[2].xforward != nil {
+		t.Errorf("the notice went with XFORWARD %v", got[2].xforward)
+	}
+	want := map[string]string{"NAME": "pc12.city.example", "ADDR": "192.0.2.7", "PORT": "50123", "PROTO": "ESMTP",
+		"HELO": "PC-12", "IDENT": "4XyZ1", "SOURCE": "REMOTE"}
+	if !maps.Equal(got[0].xforward, want) {
+		t.Errorf("first message's XFORWARD %v, want %v", got[0].xforward, want)
+	}
+	// The second transaction had no XFORWARD from Postfix: the next hop
+	// hears of the connection itself (same pooled next-hop connection).
+	want = map[string]string{"NAME": "[UNAVAILABLE]", "ADDR": "127.0.0.1", "HELO": "postfix.test"}
+	if !maps.Equal(got[1].xforward, want) {
+		t.Errorf("second message's XFORWARD %v, want %v", got[1].xforward, want)
 	}
 }

@@ -35,6 +35,7 @@ type Client struct {
 	didHello   bool              // whether we've said HELO/EHLO/LHLO
 	helloError error             // the error from the hello
 	rcpts      []string          // recipients accumulated for the current transaction
+	xforward   string            // XFORWARD command to send before the next MAIL (sekisho patch)
 
 	// Time to wait for command responses (this includes 3xx reply to DATA).
 	CommandTimeout time.Duration
@@ -465,6 +466,9 @@ func (c *Client) Mail(from string, opts *MailOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := c.sendXForward(); err != nil { // sekisho patch
+		return err
+	}
 	if _, _, err := c.cmd(250, "%s", line); err != nil {
 		return err
 	}
@@ -640,11 +644,23 @@ func (c *Client) MailRcpt(from string, mopts *MailOptions, to string, ropts *Rcp
 	c.conn.SetDeadline(time.Now().Add(c.CommandTimeout))
 	defer c.conn.SetDeadline(time.Time{})
 
-	// Two requests of the textproto pipeline, one flush: the response
-	// sequencer still pairs each reply with its command.
+	// Two requests of the textproto pipeline (three with a pending
+	// XFORWARD), one flush: the response sequencer still pairs each reply
+	// with its command.
+	xfwd := c.xforward
+	c.xforward = ""
+	var xfwdID uint
+	if xfwd != "" {
+		xfwdID = c.text.Next()
+		c.text.StartRequest(xfwdID)
+		_, err = fmt.Fprintf(c.text.W, "%s\r\n", xfwd)
+		c.text.EndRequest(xfwdID)
+	}
 	mailID := c.text.Next()
 	c.text.StartRequest(mailID)
-	_, err = fmt.Fprintf(c.text.W, "%s\r\n", mail)
+	if err == nil {
+		_, err = fmt.Fprintf(c.text.W, "%s\r\n", mail)
+	}
 	c.text.EndRequest(mailID)
 	rcptID := c.text.Next()
 	c.text.StartRequest(rcptID)
@@ -656,6 +672,14 @@ func (c *Client) MailRcpt(from string, mopts *MailOptions, to string, ropts *Rcp
 	}
 	c.text.EndRequest(rcptID)
 
+	if xfwd != "" {
+		c.text.StartResponse(xfwdID)
+		if err == nil {
+			_, _, err = c.readResponse(250)
+			err = ignoreSMTPError(err) // a refusal only costs the next hop's log line
+		}
+		c.text.EndResponse(xfwdID)
+	}
 	c.text.StartResponse(mailID)
 	if err == nil {
 		_, _, err = c.readResponse(250)

@@ -4,6 +4,7 @@
 package smtp
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -102,4 +103,52 @@ func knownXForwardAttr(name string) bool {
 		}
 	}
 	return false
+}
+
+// XForward makes the next MAIL (Mail or MailRcpt) go out behind an XFORWARD
+// command with attrs (sekisho patch), so that a Postfix next hop logs the
+// original client rather than this one. Only the attributes the server
+// advertised are sent, in its order, xtext-encoded; with none left, or when
+// XFORWARD is not offered, nothing is sent. A refusal of the command does
+// not stop the mail: XFORWARD only informs the next hop's logs.
+func (c *Client) XForward(attrs map[string]string) {
+	c.xforward = ""
+	offered, ok := c.ext["XFORWARD"]
+	if !ok {
+		return
+	}
+	var sb strings.Builder
+	for _, name := range strings.Fields(strings.ToUpper(offered)) {
+		v, ok := attrs[name]
+		if !ok || !knownXForwardAttr(name) {
+			continue
+		}
+		if v == "" {
+			v = "[UNAVAILABLE]"
+		}
+		fmt.Fprintf(&sb, " %s=%s", name, encodeXtext(v))
+	}
+	if sb.Len() > 0 {
+		c.xforward = "XFORWARD" + sb.String()
+	}
+}
+
+// sendXForward sends a pending XFORWARD command in lock-step; a refusal is
+// dropped (see XForward), a broken connection is returned.
+func (c *Client) sendXForward() error {
+	line := c.xforward
+	c.xforward = ""
+	if line == "" {
+		return nil
+	}
+	_, _, err := c.cmd(250, "%s", line)
+	return ignoreSMTPError(err)
+}
+
+func ignoreSMTPError(err error) error {
+	var se *SMTPError
+	if errors.As(err, &se) {
+		return nil
+	}
+	return err
 }
