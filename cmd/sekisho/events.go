@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -22,7 +23,8 @@ const dataDirDefault = "./sekisho-data"
 const eventsUsage = `usage: sekisho events COMMAND [flags]
 
   list    [--since T] [--until T] [--verdict block|allow|monitor] [--reason CODE]
-          [--sender ADDR] [--channel smtp|http] [--action A] [--ledger] [--limit N] [--json]
+          [--sender ADDR] [--client IP] [--channel smtp|http] [--action A] [--ledger]
+          [--limit N] [--json]
   show    ID [--json]
   verify  check the hash chain; exit 1 if it is broken
   report  [--since T] [--until T] [--json]: counts per verdict, reason and detector,
@@ -35,9 +37,9 @@ or a duration back from now (24h, 7d). Every command takes --data-dir DIR
 
 // eventsFlags are the flags of every events command.
 type eventsFlags struct {
-	dataDir, since, until, verdict, reason, sender, channel, action string
-	ledger, json                                                    bool
-	limit                                                           int
+	dataDir, since, until, verdict, reason, sender, client, channel, action string
+	ledger, json                                                            bool
+	limit                                                                   int
 }
 
 func cmdEvents(args []string, stdout, stderr io.Writer) int {
@@ -50,6 +52,7 @@ func cmdEvents(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.verdict, "verdict", "", "only this verdict: block, allow or monitor")
 	fs.StringVar(&f.reason, "reason", "", "only events with this reason `code`")
 	fs.StringVar(&f.sender, "sender", "", "only this envelope sender")
+	fs.StringVar(&f.client, "client", "", "only this client `IP` (behind Postfix: the original client, with XFORWARD)")
 	fs.StringVar(&f.channel, "channel", "", "only this channel: smtp or http")
 	fs.StringVar(&f.action, "action", "", "only this action (forward, bounce, quarantine, destroyed, ...)")
 	fs.BoolVar(&f.ledger, "ledger", false, "only ledger (管理簿) entries")
@@ -126,6 +129,13 @@ func (f *eventsFlags) filter(now time.Time) (event.Filter, error) {
 		return flt, fmt.Errorf("--limit %d: want 0 or more", f.limit)
 	}
 	flt.Verdict, flt.Reason, flt.Sender, flt.Channel, flt.Action = f.verdict, f.reason, f.sender, f.channel, f.action
+	if f.client != "" {
+		a, err := netip.ParseAddr(f.client)
+		if err != nil {
+			return flt, fmt.Errorf("--client %q: want an IP address such as 192.0.2.7", f.client)
+		}
+		flt.Client = a.Unmap().String()
+	}
 	flt.Ledger, flt.Limit = f.ledger, f.limit
 	return flt, nil
 }

@@ -91,6 +91,8 @@ func TestEventsList(t *testing.T) {
 		{[]string{"--ledger"}, ids[1:2]},
 		{[]string{"--channel", "http"}, ids[2:]},
 		{[]string{"--sender", "TANAKA@city.example.jp"}, ids[:1]},
+		{[]string{"--client", "10.0.0.6"}, ids[1:2]},
+		{[]string{"--client", "::ffff:10.0.0.7"}, ids[2:]},
 		{[]string{"--reason", "pii-cleartext", "--limit", "1"}, ids[2:]},
 	} {
 		_, out, _ := runCmdForTest(cmdEvents, append([]string{"list", "--json", "--data-dir", dir}, c.args...)...)
@@ -179,7 +181,7 @@ func TestEventsErrors(t *testing.T) {
 	dir, _ := eventsFixture(t)
 	for _, args := range [][]string{
 		{}, {"frobnicate"}, {"list", "--since", "yesterday"}, {"list", "--verdict", "blocked"},
-		{"list", "--channel", "ftp"}, {"show"}, {"verify", "extra"}, {"list", "--bogus"},
+		{"list", "--channel", "ftp"}, {"show"}, {"verify", "extra"}, {"list", "--bogus"}, {"list", "--client", "pc12"},
 	} {
 		code, _, errs := runCmdForTest(cmdEvents, append(args, "--data-dir", dir)...)
 		if code != 2 || errs == "" {

@@ -95,12 +95,13 @@ func TestQueryFilters(t *testing.T) {
 	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	evs := []*Event{
 		{Time: base, Channel: "smtp", Sender: "a@x.jp", Verdict: "block", Action: "reject",
-			Reasons: []Reason{{Code: "fax", Article: "第11条(6)"}}},
-		{Time: base.Add(time.Hour), Channel: "smtp", Sender: "B@x.jp", Verdict: "allow", Action: "forward", Ledger: true},
+			Reasons: []Reason{{Code: "fax", Article: "第11条(6)"}}, Client: "192.0.2.7 (helo PC-12, queue 4XyZ1; via 127.0.0.1)"},
+		{Time: base.Add(time.Hour), Channel: "smtp", Sender: "B@x.jp", Verdict: "allow", Action: "forward", Ledger: true,
+			Client: "192.0.2.70"},
 		{Time: base.Add(2 * time.Hour), Channel: "http", Host: "up.example.com", Verdict: "block", Action: "reject",
-			Reasons: []Reason{{Code: "pii-cleartext", Article: "第11条(10)イ"}}},
+			Reasons: []Reason{{Code: "pii-cleartext", Article: "第11条(10)イ"}}, Client: "192.0.2.7"},
 		{Time: base.Add(3 * time.Hour), Channel: "smtp", Sender: "a@x.jp", Verdict: "monitor", Action: "forward",
-			Reasons: []Reason{{Code: "faxish"}, {Code: "fax"}}},
+			Reasons: []Reason{{Code: "faxish"}, {Code: "fax"}}, Client: "127.0.0.1 (user mfp-3f)"},
 	}
 	for _, e := range evs {
 		if err := l.Record(ctx, e); err != nil {
@@ -129,6 +130,9 @@ func TestQueryFilters(t *testing.T) {
 		{Filter{Since: base.Add(time.Hour), Until: base.Add(3 * time.Hour)}, "01,02"},
 		{Filter{Limit: 2}, "02,03"},
 		{Filter{Sender: "a@x.jp", Verdict: "block"}, "00"},
+		{Filter{Client: "192.0.2.7"}, "00,02"}, // not 192.0.2.70
+		{Filter{Client: "127.0.0.1"}, "03"},    // not the "via 127.0.0.1" of 00
+		{Filter{Client: "192.0.2.7", Verdict: "block", Channel: "smtp"}, "00"},
 	}
 	for _, c := range cases {
 		got, err := l.Query(ctx, c.f)

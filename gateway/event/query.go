@@ -18,6 +18,10 @@ type Filter struct {
 	Verdict string    // "allow", "block" or "monitor"
 	Reason  string    // a reason code, such as "fax" or "pii-cleartext"
 	Sender  string    // envelope sender, compared case-insensitively
+	// Client is a client's IP address: events whose client is that
+	// address, with or without what follows it ("(user …)", or the
+	// original client's details "(…; via …)" behind Postfix's XFORWARD).
+	Client string
 	Channel string    // "smtp" or "http"
 	Action  string    // "forward", "bounce", "destroyed", ...
 	Ledger  bool      // only ledger (管理簿) entries
@@ -56,6 +60,10 @@ func (l *Log) Query(ctx context.Context, f Filter) ([]Event, error) {
 	}
 	if f.Ledger {
 		where = append(where, "ledger = 1")
+	}
+	if f.Client != "" {
+		where = append(where, "(json_extract(body, '$.client') = ? OR substr(json_extract(body, '$.client'), 1, ?) = ?)")
+		args = append(args, f.Client, len(f.Client)+2, f.Client+" (")
 	}
 	if f.Reason != "" {
 		where = append(where, "EXISTS (SELECT 1 FROM json_each(events.body, '$.reasons') AS r WHERE json_extract(r.value, '$.code') = ?)")
