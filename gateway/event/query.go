@@ -21,10 +21,10 @@ type Filter struct {
 	// Client is a client's IP address: events whose client is that
 	// address, with or without what follows it ("(user …)", or the
 	// original client's details "(…; via …)" behind Postfix's XFORWARD).
-	Client string
-	Channel string    // "smtp" or "http"
-	Action  string    // "forward", "bounce", "destroyed", ...
-	Ledger  bool      // only ledger (管理簿) entries
+	Client  string
+	Channel string // "smtp" or "http"
+	Action  string // "forward", "bounce", "destroyed", ...
+	Ledger  bool   // only ledger (管理簿) entries
 	// Limit keeps the latest Limit matching events; 0 means all.
 	Limit int
 }
