@@ -69,12 +69,22 @@ func xforwardValue(v string) string {
 // clientIP is the client of the transaction: the XFORWARD address when an
 // MTA in front named one, else the connection's.
 func (s *session) clientIP() string {
-	if s.xf != nil {
-		if a, err := netip.ParseAddr(s.xf.addr); err == nil {
-			return a.Unmap().String()
-		}
+	if a, ok := s.forwardedAddr(); ok {
+		return a
 	}
 	return s.remote.String()
+}
+
+// forwardedAddr is the address an MTA in front named with XFORWARD, if any.
+func (s *session) forwardedAddr() (string, bool) {
+	if s.xf == nil {
+		return "", false
+	}
+	a, err := netip.ParseAddr(s.xf.addr)
+	if err != nil {
+		return "", false
+	}
+	return a.Unmap().String(), true
 }
 
 // clientDesc describes the client for events: the connection's address
@@ -89,12 +99,13 @@ func (s *session) clientDesc() string {
 	if s.xf == nil {
 		return conn
 	}
-	who := s.clientIP()
-	if who == s.remote.String() {
+	who, ok := s.forwardedAddr()
+	switch {
+	case ok:
+	case strings.EqualFold(s.xf.source, "LOCAL"):
+		who = "local submission"
+	default:
 		who = "unknown"
-		if strings.EqualFold(s.xf.source, "LOCAL") {
-			who = "local submission"
-		}
 	}
 	var parts []string
 	for _, kv := range [][2]string{{"name", s.xf.name}, {"helo", s.xf.helo}, {"queue", s.xf.ident}} {

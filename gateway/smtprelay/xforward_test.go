@@ -150,3 +150,29 @@ func TestXForwardPassedToNextHop(t *testing.T) {
 		t.Errorf("second message's XFORWARD %v, want %v", got[1].xforward, want)
 	}
 }
+
+// TestClientDesc: how an event names the client, per what XFORWARD said.
+func TestClientDesc(t *testing.T) {
+	loop := netip.MustParseAddr("127.0.0.1")
+	for _, tc := range []struct {
+		xf   map[string]string
+		user string
+		want string
+	}{
+		{nil, "", "127.0.0.1"},
+		{nil, "mfp-3f", "127.0.0.1 (user mfp-3f)"},
+		{map[string]string{"ADDR": "IPV6:2001:db8::7", "NAME": "[UNAVAILABLE]", "HELO": "pc"}, "", "2001:db8::7 (helo pc; via 127.0.0.1)"},
+		// Webmail on the Postfix host itself: the same address is still the client.
+		{map[string]string{"ADDR": "127.0.0.1", "IDENT": "Q1"}, "", "127.0.0.1 (queue Q1; via 127.0.0.1)"},
+		{map[string]string{"ADDR": "[UNAVAILABLE]", "SOURCE": "LOCAL", "IDENT": "Q2"}, "", "local submission (queue Q2; via 127.0.0.1)"},
+		{map[string]string{"ADDR": "not-an-ip", "NAME": "x\x01y z"}, "", "unknown (name xyz; via 127.0.0.1)"},
+	} {
+		s := &session{remote: loop, user: tc.user}
+		if tc.xf != nil {
+			s.XForward(tc.xf)
+		}
+		if got := s.clientDesc(); got != tc.want {
+			t.Errorf("XFORWARD %v: client %q, want %q", tc.xf, got, tc.want)
+		}
+	}
+}
