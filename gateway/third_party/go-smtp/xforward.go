@@ -87,13 +87,81 @@ func parseXForward(arg string) (map[string]string, error) {
 		if !ok || !knownXForwardAttr(name) {
 			return nil, fmt.Errorf("Bad XFORWARD attribute name: %.64s", f)
 		}
-		v, err := decodeXtext(value)
-		if err != nil {
+		v, ok := xtextDecode(value)
+		if !ok {
 			return nil, fmt.Errorf("Bad XFORWARD attribute value for %s", name)
 		}
 		attrs[name] = v
 	}
 	return attrs, nil
+}
+
+// xtextDecode decodes RFC 3461 xtext byte by byte: printable US-ASCII but
+// "+" and "=" stand for themselves, "+HH" (upper-case hex) for any byte;
+// anything else is not xtext. (conn.go's decodeXtext, upstream's, works on
+// runes and refuses bytes above 0x7F.)
+func xtextDecode(v string) (string, bool) {
+	if !strings.ContainsAny(v, "+=") && isXtextPlain(v) {
+		return v, true
+	}
+	b := make([]byte, 0, len(v))
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == '+':
+			if i+2 >= len(v) {
+				return "", false
+			}
+			hi, ok1 := upperHex(v[i+1])
+			lo, ok2 := upperHex(v[i+2])
+			if !ok1 || !ok2 {
+				return "", false
+			}
+			b = append(b, hi<<4|lo)
+			i += 2
+		case c >= '!' && c <= '~' && c != '=':
+			b = append(b, c)
+		default:
+			return "", false
+		}
+	}
+	return string(b), true
+}
+
+func isXtextPlain(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if v[i] < '!' || v[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+func upperHex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// xtextEncode is xtextDecode's inverse, byte by byte.
+func xtextEncode(v string) string {
+	const hex = "0123456789ABCDEF"
+	var sb strings.Builder
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c >= '!' && c <= '~' && c != '+' && c != '=' {
+			sb.WriteByte(c)
+			continue
+		}
+		sb.WriteByte('+')
+		sb.WriteByte(hex[c>>4])
+		sb.WriteByte(hex[c&15])
+	}
+	return sb.String()
 }
 
 func knownXForwardAttr(name string) bool {
@@ -126,7 +194,7 @@ func (c *Client) XForward(attrs map[string]string) {
 		if v == "" {
 			v = "[UNAVAILABLE]"
 		}
-		fmt.Fprintf(&sb, " %s=%s", name, encodeXtext(v))
+		fmt.Fprintf(&sb, " %s=%s", name, xtextEncode(v))
 	}
 	if sb.Len() > 0 {
 		c.xforward = "XFORWARD" + sb.String()

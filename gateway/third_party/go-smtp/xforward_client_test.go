@@ -59,3 +59,39 @@ func TestXForwardLockStepAndNotOffered(t *testing.T) {
 		t.Errorf("XFORWARD sent to a server that does not offer it: %q", w.writes)
 	}
 }
+
+// FuzzParseXForward: any XFORWARD argument parses or is refused without a
+// panic, and what parses survives the client's encoding unchanged.
+func FuzzParseXForward(f *testing.F) {
+	for _, s := range []string{
+		"NAME=pc12.city.example ADDR=192.0.2.7 PORT=50123 PROTO=ESMTP",
+		"helo=PC+2D12 IDENT=4XyZ1 SOURCE=REMOTE", "ADDR=IPV6:2001:db8::1", "ADDR=[UNAVAILABLE]",
+		"", "ADDR", "FOO=bar", "ADDR=1+2", "NAME==x", "HELO=+41+42",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, arg string) {
+		attrs, err := parseXForward(arg)
+		if err != nil {
+			return
+		}
+		c := &Client{ext: map[string]string{"XFORWARD": strings.Join(xforwardAttrs, " ")}}
+		c.XForward(attrs)
+		line, ok := strings.CutPrefix(c.xforward, "XFORWARD ")
+		if !ok {
+			t.Fatalf("%q parsed to %v, encoded to %q", arg, attrs, c.xforward)
+		}
+		again, err := parseXForward(line)
+		if err != nil {
+			t.Fatalf("%q parsed to %v, encoded to %q, which does not parse: %v", arg, attrs, line, err)
+		}
+		for k, v := range attrs {
+			if v == "" {
+				v = "[UNAVAILABLE]"
+			}
+			if again[k] != v {
+				t.Fatalf("%q: %s=%q became %q through %q", arg, k, v, again[k], line)
+			}
+		}
+	})
+}
