@@ -26,7 +26,9 @@ const eventsUsage = `usage: sekisho events COMMAND [flags]
           [--sender ADDR] [--client IP] [--channel smtp|http] [--action A] [--ledger]
           [--limit N] [--json]
   show    ID [--json]
-  verify  check the hash chain; exit 1 if it is broken
+  verify  [--anchor SEQ:HASH]... check the hash chain, and that the events of
+          heads written down earlier (sekisho serve logs one every hour) are
+          still there unchanged; exit 1 if not
   report  [--since T] [--until T] [--json]: counts per verdict, reason and detector,
           and the ledger (管理簿) of what left with encryption
 
@@ -40,6 +42,28 @@ type eventsFlags struct {
 	dataDir, since, until, verdict, reason, sender, client, channel, action string
 	ledger, json                                                            bool
 	limit                                                                   int
+	anchors                                                                 anchorList
+}
+
+// anchorList is the repeatable --anchor SEQ:HASH of events verify.
+type anchorList []eventAnchor
+
+type eventAnchor struct {
+	seq  int64
+	hash string
+}
+
+func (a *anchorList) String() string { return fmt.Sprint(*a) }
+
+func (a *anchorList) Set(v string) error {
+	seqText, hash, ok := strings.Cut(v, ":")
+	seq, err := strconv.ParseInt(seqText, 10, 64)
+	hash = strings.ToLower(hash)
+	if !ok || err != nil || seq < 1 || len(hash) != 64 || strings.Trim(hash, "0123456789abcdef") != "" {
+		return fmt.Errorf("%q: want SEQ:HASH as sekisho serve logs it (1234:9f86d0…, 64 hex digits)", v)
+	}
+	*a = append(*a, eventAnchor{seq, hash})
+	return nil
 }
 
 func cmdEvents(args []string, stdout, stderr io.Writer) int {
@@ -58,6 +82,7 @@ func cmdEvents(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.ledger, "ledger", false, "only ledger (管理簿) entries")
 	fs.BoolVar(&f.json, "json", false, "print JSON")
 	fs.IntVar(&f.limit, "limit", 0, "print only the latest `N` events (0: all)")
+	fs.Var(&f.anchors, "anchor", "verify: a head written down earlier, `SEQ:HASH` (repeatable)")
 	pos, code, ok := parseSubcommand(fs, args, eventsUsage, stderr)
 	if !ok {
 		return code
@@ -74,7 +99,7 @@ func cmdEvents(args []string, stdout, stderr io.Writer) int {
 	run := map[string]func(context.Context, *event.Log) error{
 		"list":   func(ctx context.Context, l *event.Log) error { return eventsList(ctx, l, filter, f.json, stdout) },
 		"report": func(ctx context.Context, l *event.Log) error { return eventsReport(ctx, l, filter, f.json, stdout) },
-		"verify": func(ctx context.Context, l *event.Log) error { return eventsVerify(ctx, l, stdout) },
+		"verify": func(ctx context.Context, l *event.Log) error { return eventsVerify(ctx, l, f.anchors, stdout) },
 		"show":   func(ctx context.Context, l *event.Log) error { return eventsShow(ctx, l, pos[1], f.json, stdout) },
 	}[pos[0]]
 	if run == nil {
@@ -333,7 +358,7 @@ func attachmentLine(a event.Attachment) string {
 // errEventLogTampered is returned by eventsVerify after it printed the break.
 var errEventLogTampered = errors.New("the event log has been tampered with")
 
-func eventsVerify(ctx context.Context, l *event.Log, w io.Writer) error {
+func eventsVerify(ctx context.Context, l *event.Log, anchors anchorList, w io.Writer) error {
 	n, err := l.Verify(ctx)
 	var te *event.TamperError
 	if errors.As(err, &te) {
@@ -343,7 +368,25 @@ func eventsVerify(ctx context.Context, l *event.Log, w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The chain is intact; an anchor shows whether it is still the chain
+	// that was there when the anchor was written down.
+	for _, a := range anchors {
+		hash, err := l.HashAt(ctx, a.seq)
+		switch {
+		case errors.Is(err, event.ErrNotFound):
+			fmt.Fprintf(w, "TAMPERED: %s: the anchored event seq %d is gone: the log was cut off after %d events\n", l.Path(), a.seq, n)
+			return errEventLogTampered
+		case err != nil:
+			return err
+		case hash != a.hash:
+			fmt.Fprintf(w, "TAMPERED: %s: seq %d has hash %s, the anchor says %s: the log was rewritten\n", l.Path(), a.seq, hash, a.hash)
+			return errEventLogTampered
+		}
+	}
 	fmt.Fprintf(w, "ok: %d events, chain intact\n", n)
+	if len(anchors) > 0 {
+		fmt.Fprintf(w, "anchors: %d, each event found with its hash\n", len(anchors))
+	}
 	if seq, hash, err := l.Head(ctx); err == nil && seq > 0 {
 		fmt.Fprintf(w, "head: seq %d sha256 %s (keep it elsewhere to detect a rewrite of the whole log)\n", seq, hash)
 	}

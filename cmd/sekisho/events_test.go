@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -218,6 +219,41 @@ func TestParseWhen(t *testing.T) {
 	for _, in := range []string{"yesterday", "-5h", "2026-13-01", "5x"} {
 		if _, err := parseWhen(in, now); err == nil {
 			t.Errorf("parseWhen(%q) accepted", in)
+		}
+	}
+}
+
+// TestEventsVerifyAnchors: a head written down earlier shows a log cut off
+// after it, or rewritten; a matching one passes.
+func TestEventsVerifyAnchors(t *testing.T) {
+	dir, _ := eventsFixture(t)
+	code, out, _ := runCmdForTest(cmdEvents, "verify", "--data-dir", dir)
+	m := regexp.MustCompile(`head: seq (\d+) sha256 ([0-9a-f]{64})`).FindStringSubmatch(out)
+	if code != 0 || m == nil {
+		t.Fatalf("verify: exit %d\n%s", code, out)
+	}
+	head := m[1] + ":" + m[2]
+	for _, tc := range []struct {
+		anchors []string
+		code    int
+		want    string
+	}{
+		{[]string{head}, 0, "anchors: 1, each event found with its hash"},
+		{[]string{head, "9:" + m[2]}, 1, "TAMPERED: " + filepath.Join(dir, "events.db") + ": the anchored event seq 9 is gone: the log was cut off after 3 events"},
+		{[]string{m[1] + ":" + strings.Repeat("0", 64)}, 1, "the anchor says " + strings.Repeat("0", 64) + ": the log was rewritten"},
+	} {
+		args := []string{"verify", "--data-dir", dir}
+		for _, a := range tc.anchors {
+			args = append(args, "--anchor", a)
+		}
+		code, out, errs := runCmdForTest(cmdEvents, args...)
+		if code != tc.code || !strings.Contains(out, tc.want) {
+			t.Errorf("verify %v: exit %d (want %d)\n%s%s\nwant %q", tc.anchors, code, tc.code, out, errs, tc.want)
+		}
+	}
+	for _, bad := range []string{"3", "x:" + m[2], "0:" + m[2], "3:abc", "3:" + strings.Repeat("g", 64)} {
+		if code, _, errs := runCmdForTest(cmdEvents, "verify", "--data-dir", dir, "--anchor", bad); code != 2 || !strings.Contains(errs, "SEQ:HASH") {
+			t.Errorf("--anchor %q: exit %d, %q", bad, code, errs)
 		}
 	}
 }

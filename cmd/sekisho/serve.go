@@ -730,6 +730,8 @@ func runServe(ctx context.Context, o serveOptions, stderr io.Writer) int {
 		zap.String("config", o.configPath),
 	)
 	go sweepQuarantine(ctx, qdir, log)
+	anchors := newChainAnchors(evlog, log)
+	go anchors.run(ctx)
 	if o.ready != nil {
 		o.ready(serveAddrs{SMTP: addr(smtpL), Proxy: addr(proxyL), Admin: addr(adminL), AdminToken: token})
 	}
@@ -765,6 +767,7 @@ loop:
 		log.Error("event log sync at shutdown", zap.Error(err))
 		code = 1
 	}
+	anchors.log(sctx) // the last head, for the next verify
 	log.Info("sekisho serve stopped")
 	return code
 }

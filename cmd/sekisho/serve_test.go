@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -315,6 +316,19 @@ func TestServeSwaksEndToEnd(t *testing.T) {
 	}
 	if strings.Contains(g.log.String(), myNumberClear) {
 		t.Errorf("operational log holds the My Number in clear")
+	}
+
+	// 5. At shutdown serve logged the event log's head; it anchors a verify.
+	m := regexp.MustCompile(`"anchor":"(\d+:[0-9a-f]{64})"`).FindAllStringSubmatch(g.log.String(), -1)
+	if len(m) == 0 {
+		t.Fatalf("no event log anchor in the log:\n%s", g.log)
+	}
+	last := m[len(m)-1][1]
+	if !strings.HasPrefix(last, "4:") { // clean, bounce, FAX refusal, FAX message
+		t.Errorf("last anchor %s, want the 4th event's", last)
+	}
+	if code, out, errs := runCmdForTest(cmdEvents, "verify", "--data-dir", g.dir, "--anchor", last); code != 0 || !strings.Contains(out, "anchors: 1") {
+		t.Errorf("verify with serve's anchor: exit %d %s %s", code, out, errs)
 	}
 }
 

@@ -203,3 +203,19 @@ func scanHead(row *sql.Row) (int64, string, error) {
 func (l *Log) Head(ctx context.Context) (seq int64, hash string, err error) {
 	return scanHead(l.db.QueryRowContext(ctx, headQuery))
 }
+
+// HashAt returns the hash of the event at seq, or an error wrapping
+// ErrNotFound when there is none (the log ends before it). Compared with a
+// head written down earlier (an anchor), it shows whether the log was cut
+// off or rewritten since.
+func (l *Log) HashAt(ctx context.Context, seq int64) (string, error) {
+	var hash string
+	err := l.db.QueryRowContext(ctx, "SELECT hash FROM events WHERE seq = ?", seq).Scan(&hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("%w: seq %d in %s", ErrNotFound, seq, l.path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("event: read the hash at seq %d in %s: %w", seq, l.path, err)
+	}
+	return hash, nil
+}
