@@ -435,11 +435,7 @@ func TestServeBinarySignals(t *testing.T) {
 		t.Skip("-short: builds the binary")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "sekisho")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildSekisho(t, dir)
 	sink := startCapSink(t)
 	smtpPort, proxyPort, adminPort := freePort(t), freePort(t), freePort(t)
 	var logBuf syncBuffer
@@ -653,4 +649,15 @@ postlog   unix-dgram n - n - 1 postlogd
 		t.Errorf("postfix did not log a delivery:\n%s", maillog())
 	}
 	t.Logf("postfix log:\n%s", maillog())
+}
+
+// buildSekisho builds the binary into dir and returns its path.
+func buildSekisho(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "sekisho")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }
