@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/sekisho-dlp/sekisho/internal/cputime"
+	"github.com/sekisho-dlp/sekisho/detectors/cputime"
 )
 
 // Benchmarks of the built-in detectors on generated text:

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sekisho-dlp/sekisho/internal/cputime"
+	"github.com/sekisho-dlp/sekisho/detectors/cputime"
 )
 
 func mustCustom(t testing.TB, spec CustomSpec) *Custom {

@@ -9,9 +9,9 @@ import (
 	"testing"
 
 	"github.com/sekisho-dlp/sekisho/detectors"
+	"github.com/sekisho-dlp/sekisho/detectors/cputime"
 	"github.com/sekisho-dlp/sekisho/gateway/extract"
 	"github.com/sekisho-dlp/sekisho/gateway/internal/benchmsg"
-	"github.com/sekisho-dlp/sekisho/internal/cputime"
 	"github.com/sekisho-dlp/sekisho/rules"
 )
 

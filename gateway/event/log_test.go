@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sekisho-dlp/sekisho/internal/cputime"
+	"github.com/sekisho-dlp/sekisho/detectors/cputime"
 )
 
 func openTest(t testing.TB) (*Log, string) {

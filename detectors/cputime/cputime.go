@@ -1,6 +1,8 @@
 // Package cputime reads the CPU time the process has used, for benchmarks
 // that report work per CPU second as well as per wall second: on a shared
 // machine the wall clock also counts time other processes had the CPU.
+// The benchmarks of detectors and of gateway (which builds on detectors)
+// use it; nothing outside tests does.
 package cputime
 
 import "time"
