@@ -49,6 +49,9 @@ func (a *chainAnchors) run(ctx context.Context) {
 // log writes the head when it moved since the last one written.
 func (a *chainAnchors) log(ctx context.Context) {
 	seq, hash, err := a.events.Head(ctx)
+	if ctx.Err() != nil {
+		return // stopping: the shutdown writes the last head
+	}
 	if err != nil {
 		a.zl.Warn("event log chain head unreadable; no anchor this time", zap.Error(err))
 		return
