@@ -45,27 +45,6 @@ type eventsFlags struct {
 	anchors                                                                 anchorList
 }
 
-// anchorList is the repeatable --anchor SEQ:HASH of events verify.
-type anchorList []eventAnchor
-
-type eventAnchor struct {
-	seq  int64
-	hash string
-}
-
-func (a *anchorList) String() string { return fmt.Sprint(*a) }
-
-func (a *anchorList) Set(v string) error {
-	seqText, hash, ok := strings.Cut(v, ":")
-	seq, err := strconv.ParseInt(seqText, 10, 64)
-	hash = strings.ToLower(hash)
-	if !ok || err != nil || seq < 1 || len(hash) != 64 || strings.Trim(hash, "0123456789abcdef") != "" {
-		return fmt.Errorf("%q: want SEQ:HASH as sekisho serve logs it (1234:9f86d0…, 64 hex digits)", v)
-	}
-	*a = append(*a, eventAnchor{seq, hash})
-	return nil
-}
-
 func cmdEvents(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("events", stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, eventsUsage) }
