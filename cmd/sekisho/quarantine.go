@@ -153,7 +153,7 @@ func runQuarantine(cmd string, ids []string, f *quarantineFlags, stdout io.Write
 		}
 		ctx, cancel := context.WithTimeout(ctx, f.timeout)
 		defer cancel()
-		if err := d.Release(ctx, m.ID, smtpDeliver(ctx, f.nextHop, heloName(f.helo), smtprelay.TLSMode(f.nextHopTLS), f.timeout)); err != nil {
+		if err := d.Release(ctx, m.ID, smtpDeliver(ctx, f.nextHop, heloName(f.helo), smtprelay.TLSMode(f.nextHopTLS))); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "released %s to %s via %s\n", m.ID, strings.Join(m.Recipients, ", "), f.nextHop)
@@ -257,17 +257,19 @@ func quarantineBody(ctx context.Context, d *quarantine.Dir, id string, opts quar
 // relay does. The body is checked by Release before, so a read error here
 // is an I/O failure: the transaction is then abandoned (no final dot) so
 // the next hop never gets a partial message.
-func smtpDeliver(ctx context.Context, addr, helo string, tlsMode smtprelay.TLSMode, timeout time.Duration) func(quarantine.Meta, io.Reader) error {
+func smtpDeliver(ctx context.Context, addr, helo string, tlsMode smtprelay.TLSMode) func(quarantine.Meta, io.Reader) error {
 	return func(m quarantine.Meta, r io.Reader) error {
+		// Each command, write and the final reply may take what is left of
+		// the release's time (--timeout).
+		timeout := 5 * time.Minute
+		if dl, ok := ctx.Deadline(); ok {
+			timeout = time.Until(dl)
+		}
 		c, err := smtprelay.Dial(ctx, addr, helo, tlsMode, timeout)
 		if err != nil {
 			return fmt.Errorf("next hop %s: %w: is --smtp-next-hop (and --smtp-next-hop-tls %s) right?", addr, err, tlsMode)
 		}
 		defer c.Close()
-		if dl, ok := ctx.Deadline(); ok {
-			c.CommandTimeout = time.Until(dl)
-			c.SubmissionTimeout = time.Until(dl)
-		}
 		opts := &smtp.MailOptions{Size: m.Size}
 		if !asciiOnly(m.Sender) || !allASCIIOnly(m.Recipients) {
 			opts.UTF8 = true

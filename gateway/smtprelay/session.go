@@ -120,7 +120,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		s.mailPending = true
 		return nil
 	}
-	_, err := s.openTx(from, &o, "", nil, s.xforwardAttrs())
+	_, err := s.openTx(from, &o, "", nil, true)
 	return err
 }
 
@@ -150,12 +150,12 @@ func (s *session) connect(o *smtp.MailOptions) (fresh bool, err error) {
 }
 
 // openTx sends MAIL to the next hop and, when to is set and the next hop
-// offers PIPELINING, the first RCPT in the same write; before MAIL, xf
-// (when the next hop offers XFORWARD; nil: nothing). A reused connection
+// offers PIPELINING, the first RCPT in the same write; before MAIL, with
+// xforward and a next hop that offers XFORWARD, the client's attributes. A reused connection
 // found stale is replaced once. err is the reply for a failed MAIL (or
 // connection); rcptErr is the next hop's raw answer to RCPT, and is
 // errRcptNotSent when RCPT still has to be sent.
-func (s *session) openTx(from string, o *smtp.MailOptions, to string, ro *smtp.RcptOptions, xf map[string]string) (rcptErr, err error) {
+func (s *session) openTx(from string, o *smtp.MailOptions, to string, ro *smtp.RcptOptions, xforward bool) (rcptErr, err error) {
 	for attempt := 0; ; attempt++ {
 		fresh, err := s.connect(o)
 		if err != nil {
@@ -163,7 +163,11 @@ func (s *session) openTx(from string, o *smtp.MailOptions, to string, ro *smtp.R
 		}
 		var mailErr error
 		rcptErr = errRcptNotSent
-		s.hop.c.XForward(xf)
+		if ok, _ := s.hop.c.Extension("XFORWARD"); ok && xforward {
+			s.hop.c.XForward(s.xforwardAttrs())
+		} else {
+			s.hop.c.XForward(nil) // nothing pending from an earlier transaction
+		}
 		if to != "" && s.hop.pipelining() {
 			mailErr, rcptErr = s.hop.c.MailRcpt(from, o, to, ro)
 		} else {
@@ -211,7 +215,7 @@ func (s *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	switch {
 	case s.mailPending:
 		var err error
-		if sent, err = s.openTx(s.from, &s.mailOpts, to, opts, s.xforwardAttrs()); err != nil {
+		if sent, err = s.openTx(s.from, &s.mailOpts, to, opts, true); err != nil {
 			return err
 		}
 		s.mailPending = false
@@ -580,7 +584,7 @@ func (s *session) sendNotice(t *txn, v *gateway.Verdict) error {
 	utf8 := !isASCII(s.from) || !allASCII(n.Recipients)
 	o := &smtp.MailOptions{UTF8: utf8}
 	// The notice is sekisho's own mail: no XFORWARD naming the client.
-	sent, err := s.openTx("", o, s.from, nil, nil)
+	sent, err := s.openTx("", o, s.from, nil, false)
 	if err != nil {
 		return err
 	}

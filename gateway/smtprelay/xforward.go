@@ -17,7 +17,10 @@ var _ smtp.XForwardSession = (*session)(nil)
 
 // xforward holds the XFORWARD attributes of the current transaction.
 type xforward struct {
-	name, addr, port, proto, helo, ident, source string
+	name, port, proto, helo, ident, source string
+	// addr is the forwarded address, parsed once; invalid when the MTA
+	// did not have one ("[UNAVAILABLE]") or sent something else.
+	addr netip.Addr
 }
 
 func (s *session) XForwardAllowed() bool { return inNetworks(s.remote, s.r.cfg.XForwardNetworks) }
@@ -34,7 +37,11 @@ func (s *session) XForward(attrs map[string]string) error {
 		case "NAME":
 			s.xf.name = v
 		case "ADDR":
-			s.xf.addr = strings.TrimPrefix(strings.TrimPrefix(v, "IPV6:"), "IPv6:")
+			a, err := netip.ParseAddr(strings.TrimPrefix(strings.TrimPrefix(v, "IPV6:"), "IPv6:"))
+			if err != nil {
+				a = netip.Addr{}
+			}
+			s.xf.addr = a.Unmap()
 		case "PORT":
 			s.xf.port = v
 		case "PROTO":
@@ -69,22 +76,10 @@ func xforwardValue(v string) string {
 // clientIP is the client of the transaction: the XFORWARD address when an
 // MTA in front named one, else the connection's.
 func (s *session) clientIP() string {
-	if a, ok := s.forwardedAddr(); ok {
-		return a
+	if s.xf != nil && s.xf.addr.IsValid() {
+		return s.xf.addr.String()
 	}
 	return s.remote.String()
-}
-
-// forwardedAddr is the address an MTA in front named with XFORWARD, if any.
-func (s *session) forwardedAddr() (string, bool) {
-	if s.xf == nil {
-		return "", false
-	}
-	a, err := netip.ParseAddr(s.xf.addr)
-	if err != nil {
-		return "", false
-	}
-	return a.Unmap().String(), true
 }
 
 // clientDesc describes the client for events: the connection's address
@@ -99,9 +94,10 @@ func (s *session) clientDesc() string {
 	if s.xf == nil {
 		return conn
 	}
-	who, ok := s.forwardedAddr()
+	var who string
 	switch {
-	case ok:
+	case s.xf.addr.IsValid():
+		who = s.xf.addr.String()
 	case strings.EqualFold(s.xf.source, "LOCAL"):
 		who = "local submission"
 	default:
@@ -126,16 +122,21 @@ func (s *session) clientDesc() string {
 // forwarded, else this connection's address and HELO name.
 func (s *session) xforwardAttrs() map[string]string {
 	if s.xf != nil {
-		addr := s.xf.addr
-		if a, err := netip.ParseAddr(addr); err == nil && a.Is6() && !a.Is4In6() {
-			addr = "IPV6:" + addr
+		addr := ""
+		if s.xf.addr.IsValid() {
+			addr = xforwardAddr(s.xf.addr)
 		}
 		return map[string]string{"NAME": s.xf.name, "ADDR": addr, "PORT": s.xf.port, "PROTO": s.xf.proto,
 			"HELO": s.xf.helo, "IDENT": s.xf.ident, "SOURCE": s.xf.source}
 	}
-	addr := s.remote.String()
-	if s.remote.Is6() && !s.remote.Is4In6() {
-		addr = "IPV6:" + addr
+	return map[string]string{"NAME": "", "ADDR": xforwardAddr(s.remote), "HELO": s.conn.Hostname()}
+}
+
+// xforwardAddr writes an address as XFORWARD's ADDR does ("IPV6:" before
+// an IPv6 address).
+func xforwardAddr(a netip.Addr) string {
+	if a.Is6() && !a.Is4In6() {
+		return "IPV6:" + a.String()
 	}
-	return map[string]string{"NAME": "", "ADDR": addr, "HELO": s.conn.Hostname()}
+	return a.String()
 }
